@@ -1,0 +1,47 @@
+// Lint rules for every package. Type-aware: floating promises are errors.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/*.mjs', '**/*.cjs', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      complexity: ['warn', 12],
+      'max-params': ['warn', 5],
+    },
+  },
+  {
+    // @npl/core is pure: no I/O modules, no Kubernetes client calls (type-only imports are fine).
+    files: ['packages/core/src/**/*.ts'],
+    ignores: ['packages/core/src/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(node:)?(net|dgram|child_process|fs|fs/promises|http|https|http2|os|dns|worker_threads|cluster|process)$',
+              message: '@npl/core is pure: side effects belong in the deployable packages behind an interface.',
+            },
+            {
+              group: ['@kubernetes/client-node'],
+              allowTypeImports: true,
+              message: '@npl/core may only import Kubernetes types (import type).',
+            },
+            { group: ['execa', 'fastify', 'pino'], message: '@npl/core is pure.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'process', 'fetch', 'setTimeout', 'setInterval'],
+    },
+  },
+);

