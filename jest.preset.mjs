@@ -26,6 +26,7 @@ export function preset(dir) {
     moduleNameMapper: {
       // Workspace packages resolve to their sources, so tests never need a prior build.
       '^@npl/([a-z0-9-]+)$': path.join(root, 'packages/$1/src/index.ts'),
+      '^@npl/([a-z0-9-]+)/testing$': path.join(root, 'packages/$1/src/testing/index.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     testTimeout: 30_000,

@@ -1,0 +1,130 @@
+import { describe, expect, it } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { FakeClock, flushMicrotasks } from './clock.js';
+import { Informer } from './informer.js';
+import { FakeListWatch } from './testing/fake-list-watch.js';
+
+function pod(name: string, label = 'a'): V1Pod {
+  return { metadata: { namespace: 'default', name, labels: { l: label } } };
+}
+
+function setup(relistMs = 60_000) {
+  const clock = new FakeClock();
+  const source = new FakeListWatch<V1Pod>();
+  const events: string[] = [];
+  const errors: string[] = [];
+  const informer = new Informer<V1Pod>({
+    name: 'pods',
+    source,
+    clock,
+    relistMs,
+    onError: (err, ctx) => errors.push(`${ctx}: ${(err as Error).message}`),
+  });
+  informer.on('add', (p) => events.push(`add ${p.metadata!.name}`));
+  informer.on('update', (p, old) => events.push(`update ${p.metadata!.name} ${old.metadata!.labels!.l}->${p.metadata!.labels!.l}`));
+  informer.on('delete', (p) => events.push(`delete ${p.metadata!.name}`));
+  return { clock, source, events, errors, informer };
+}
+
+describe('Informer', () => {
+  it('lists, reports synced, then follows the watch', async () => {
+    const { source, events, informer } = setup();
+    source.upsert(pod('p1'));
+    informer.start();
+    await informer.synced();
+    expect(informer.hasSynced()).toBe(true);
+    await flushMicrotasks();
+    source.upsert(pod('p2'));
+    source.upsert(pod('p1', 'b'));
+    source.remove('default/p2');
+    expect(events).toEqual(['add p1', 'add p2', 'update p1 a->b', 'delete p2']);
+    expect(informer.list('default').map((p) => p.metadata!.name)).toEqual(['p1']);
+    expect(informer.get('default/p1')?.metadata?.labels?.l).toBe('b');
+    await informer.stop();
+  });
+
+  it('retries a failed list with backoff and reports the error', async () => {
+    const { clock, source, errors, informer } = setup();
+    source.failLists(2, new Error('connection refused'));
+    informer.start();
+    await flushMicrotasks();
+    expect(informer.hasSynced()).toBe(false);
+    await clock.advance(1_100);
+    expect(informer.hasSynced()).toBe(false);
+    await clock.advance(2_200);
+    expect(informer.hasSynced()).toBe(true);
+    expect(errors).toEqual(['pods: list/watch: connection refused', 'pods: list/watch: connection refused']);
+    await informer.stop();
+  });
+
+  it('relists after a watch error and emits the deletes it missed', async () => {
+    const { clock, source, events, informer } = setup();
+    source.upsert(pod('p1'));
+    source.upsert(pod('p2'));
+    informer.start();
+    await informer.synced();
+    await flushMicrotasks();
+    source.stallWatches();
+    source.remove('default/p1');
+    source.upsert(pod('p2', 'z'));
+    source.stallWatches(false);
+    source.endWatches(new Error('stream reset'));
+    await clock.advance(1_100);
+    expect(events).toEqual(['add p1', 'add p2', 'delete p1', 'update p2 a->z']);
+    await informer.stop();
+  });
+
+  it('relists at once on 410 Gone', async () => {
+    const { source, informer } = setup();
+    informer.start();
+    await informer.synced();
+    await flushMicrotasks();
+    expect(source.lists).toBe(1);
+    source.expireWatches();
+    await flushMicrotasks();
+    expect(source.lists).toBe(2);
+    expect(source.openWatches()).toBe(1);
+    await informer.stop();
+  });
+
+  it('re-watches without relisting after a clean close', async () => {
+    const { source, informer } = setup();
+    informer.start();
+    await informer.synced();
+    await flushMicrotasks();
+    source.endWatches();
+    await flushMicrotasks();
+    expect(source.lists).toBe(1);
+    expect(source.watches).toBe(2);
+    await informer.stop();
+  });
+
+  it('repairs a silently stalled watch at the periodic relist', async () => {
+    const { clock, source, events, informer } = setup(60_000);
+    informer.start();
+    await informer.synced();
+    await flushMicrotasks();
+    source.stallWatches();
+    source.upsert(pod('late'));
+    expect(events).toEqual([]);
+    await clock.advance(60_000);
+    expect(events).toEqual(['add late']);
+    expect(informer.relists).toBe(2);
+    await informer.stop();
+  });
+
+  it('keeps going when a handler throws', async () => {
+    const { source, errors, events, informer } = setup();
+    informer.on('add', () => {
+      throw new Error('handler bug');
+    });
+    informer.start();
+    await informer.synced();
+    await flushMicrotasks();
+    source.upsert(pod('p1'));
+    source.upsert(pod('p2'));
+    expect(events).toEqual(['add p1', 'add p2']);
+    expect(errors).toEqual(['pods: add handler: handler bug', 'pods: add handler: handler bug']);
+    await informer.stop();
+  });
+});

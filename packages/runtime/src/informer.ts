@@ -1,0 +1,300 @@
+/**
+ * A list-watch cache (client-go's reflector + informer) that never gives up: a failed list or watch
+ * is retried with backoff, a 410 Gone relists at once, and a periodic relist repairs whatever a
+ * silently stalled watch missed (deletes included: the relist diffs against the cache).
+ * Handlers are called synchronously and never throw out of the informer.
+ */
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { Watch } from '@kubernetes/client-node';
+import type { BackoffPolicy } from './backoff.js';
+import { backoffDelay } from './backoff.js';
+import type { Clock } from './clock.js';
+import { realClock } from './clock.js';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+/** The two API calls an informer needs; `kubeListWatch` is the real one, tests may pass their own. */
+export interface ListWatchSource<T extends KubernetesObject> {
+  list(): Promise<{ items: T[]; resourceVersion: string }>;
+  /**
+   * Start a watch from `resourceVersion`. `onDone` is called once when it ends: with no error for a
+   * normal close or client timeout, with the error otherwise. The returned handle aborts it.
+   */
+  watch(
+    resourceVersion: string,
+    onEvent: (type: WatchEventType, obj: T) => void,
+    onDone: (err?: unknown) => void,
+  ): Promise<{ abort(): void }>;
+}
+
+export type InformerEvent = 'add' | 'update' | 'delete';
+
+export interface InformerOptions<T extends KubernetesObject> {
+  readonly name: string;
+  readonly source: ListWatchSource<T>;
+  readonly clock?: Clock;
+  /** Relist period, ms (0 disables). Default 5 min. */
+  readonly relistMs?: number;
+  readonly backoff?: BackoffPolicy;
+  /** Called for list/watch failures (the informer retries by itself) and handler exceptions. */
+  readonly onError?: (err: unknown, context: string) => void;
+}
+
+const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1_000, factor: 2, maxMs: 30_000, jitter: 0.1 };
+
+export function objectKey(obj: KubernetesObject): string {
+  const ns = obj.metadata?.namespace;
+  const name = obj.metadata?.name ?? '';
+  return ns ? `${ns}/${name}` : name;
+}
+
+interface WatchOutcome {
+  readonly relist: boolean;
+  readonly error?: unknown;
+}
+
+export class Informer<T extends KubernetesObject> {
+  private readonly cache = new Map<string, T>();
+  private readonly handlers: Record<InformerEvent, ((obj: T, old?: T) => void)[]> = {
+    add: [],
+    update: [],
+    delete: [],
+  };
+  private readonly clock: Clock;
+  private readonly abort = new AbortController();
+  private syncedFlag = false;
+  private resolveSynced!: () => void;
+  private readonly syncedPromise = new Promise<void>((r) => (this.resolveSynced = r));
+  private running?: Promise<void>;
+  private currentWatch?: { abort(): void };
+  private lastResourceVersion = '';
+  private relistRequested = false;
+  /** Relists done so far (the first list included); for metrics and tests. */
+  relists = 0;
+
+  constructor(private readonly options: InformerOptions<T>) {
+    this.clock = options.clock ?? realClock;
+  }
+
+  on(event: 'add' | 'delete', fn: (obj: T) => void): void;
+  on(event: 'update', fn: (obj: T, old: T) => void): void;
+  on(event: InformerEvent, fn: (obj: T, old: T) => void): void {
+    this.handlers[event].push(fn as (obj: T, old?: T) => void);
+  }
+
+  /** Start listing and watching in the background. Idempotent. */
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  /** Stop and wait for the loop to end. The cache keeps its last content. */
+  async stop(): Promise<void> {
+    this.abort.abort(new Error(`informer ${this.options.name} stopped`));
+    this.currentWatch?.abort();
+    await this.running;
+  }
+
+  hasSynced(): boolean {
+    return this.syncedFlag;
+  }
+
+  /** Resolves after the first successful list. */
+  synced(): Promise<void> {
+    return this.syncedPromise;
+  }
+
+  get(key: string): T | undefined {
+    return this.cache.get(key);
+  }
+
+  /** Cached objects, optionally of one namespace. */
+  list(namespace?: string): T[] {
+    const all = [...this.cache.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+  }
+
+  /** Abort the current watch so the loop relists now (e.g. when a stall is suspected). */
+  relistNow(): void {
+    this.relistRequested = true;
+    this.currentWatch?.abort();
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (!this.abort.signal.aborted) {
+      try {
+        await this.listOnce();
+        attempt = 0;
+        const outcome = await this.watchUntilRelist();
+        if (outcome.error !== undefined) throw toError(outcome.error);
+      } catch (err) {
+        if (this.abort.signal.aborted) break;
+        this.report(err, 'list/watch');
+        await this.clock.sleep(backoffDelay(this.options.backoff ?? DEFAULT_BACKOFF, attempt++), this.abort.signal).catch(() => undefined);
+      }
+    }
+  }
+
+  private async listOnce(): Promise<void> {
+    const { items, resourceVersion } = await this.options.source.list();
+    this.relists++;
+    this.replace(items);
+    this.lastResourceVersion = resourceVersion;
+    if (!this.syncedFlag) {
+      this.syncedFlag = true;
+      this.resolveSynced();
+    }
+  }
+
+  /** Watch (re-watching after clean closes) until a relist is due, a 410 arrives, or an error. */
+  private async watchUntilRelist(): Promise<WatchOutcome> {
+    const relistMs = this.options.relistMs ?? 300_000;
+    const relistAt = relistMs > 0 ? this.clock.now() + relistMs : Infinity;
+    for (;;) {
+      if (this.abort.signal.aborted) return { relist: false };
+      const remaining = relistAt - this.clock.now();
+      if (remaining <= 0) return { relist: true };
+      const outcome = await this.watchOnce(remaining);
+      if (outcome.relist || outcome.error !== undefined) return outcome;
+    }
+  }
+
+  private watchOnce(maxMs: number): Promise<WatchOutcome> {
+    return new Promise<WatchOutcome>((resolve) => {
+      let gone = false;
+      let settled = false;
+      const finish = (outcome: WatchOutcome): void => {
+        if (settled) return;
+        settled = true;
+        timer?.cancel();
+        resolve(outcome);
+      };
+      const timer = Number.isFinite(maxMs)
+        ? this.clock.after(maxMs, () => {
+            finish({ relist: true });
+            this.currentWatch?.abort();
+          })
+        : undefined;
+      const onEvent = (type: WatchEventType, obj: T): void => {
+        if (type === 'ERROR') {
+          gone = isGone(obj);
+          return;
+        }
+        this.apply(type, obj);
+      };
+      const onDone = (err?: unknown): void => {
+        if (this.relistRequested) {
+          this.relistRequested = false;
+          finish({ relist: true });
+        } else if (gone || isGone(err)) finish({ relist: true });
+        else if (err && !isTimeout(err) && !this.abort.signal.aborted) finish({ relist: true, error: err });
+        else finish({ relist: this.abort.signal.aborted });
+      };
+      this.options.source.watch(this.lastResourceVersion, onEvent, onDone).then(
+        (handle) => {
+          this.currentWatch = handle;
+          if (settled) handle.abort();
+        },
+        (err: unknown) => finish({ relist: true, error: err }),
+      );
+    });
+  }
+
+  private apply(type: WatchEventType, obj: T): void {
+    const rv = obj.metadata?.resourceVersion;
+    if (rv) this.lastResourceVersion = rv;
+    if (type === 'BOOKMARK') return;
+    const key = objectKey(obj);
+    const old = this.cache.get(key);
+    if (type === 'DELETED') {
+      this.cache.delete(key);
+      this.emit('delete', obj);
+      return;
+    }
+    this.cache.set(key, obj);
+    if (old) this.emit('update', obj, old);
+    else this.emit('add', obj);
+  }
+
+  private replace(items: readonly T[]): void {
+    const fresh = new Map(items.map((o) => [objectKey(o), o]));
+    for (const [key, old] of this.cache) {
+      if (!fresh.has(key)) {
+        this.cache.delete(key);
+        this.emit('delete', old);
+      }
+    }
+    for (const [key, obj] of fresh) {
+      const old = this.cache.get(key);
+      this.cache.set(key, obj);
+      if (!old) this.emit('add', obj);
+      else if (old.metadata?.resourceVersion !== obj.metadata?.resourceVersion) this.emit('update', obj, old);
+    }
+  }
+
+  private emit(event: InformerEvent, obj: T, old?: T): void {
+    for (const fn of this.handlers[event]) {
+      try {
+        fn(obj, old);
+      } catch (err) {
+        this.report(err, `${event} handler`);
+      }
+    }
+  }
+
+  private report(err: unknown, context: string): void {
+    try {
+      this.options.onError?.(err, `${this.options.name}: ${context}`);
+    } catch {
+      // An error reporter that throws must not stop the informer.
+    }
+  }
+}
+
+function toError(x: unknown): Error {
+  return x instanceof Error ? x : new Error(String(x));
+}
+
+function isGone(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as { code?: unknown; statusCode?: unknown };
+  return o.code === 410 || o.statusCode === 410;
+}
+
+function isTimeout(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'TimeoutError';
+}
+
+export interface KubeListWatchOptions<T extends KubernetesObject> {
+  /** API path of the collection, e.g. `/api/v1/pods`. */
+  readonly path: string;
+  readonly list: (opts: { fieldSelector?: string; labelSelector?: string }) => Promise<{
+    items: T[];
+    metadata?: { resourceVersion?: string };
+  }>;
+  readonly fieldSelector?: string;
+  readonly labelSelector?: string;
+}
+
+/** The real source: the typed list call plus client-node's `Watch` with bookmarks. */
+export function kubeListWatch<T extends KubernetesObject>(kc: KubeConfig, opts: KubeListWatchOptions<T>): ListWatchSource<T> {
+  const watch = new Watch(kc);
+  const selectors = {
+    ...(opts.fieldSelector !== undefined ? { fieldSelector: opts.fieldSelector } : {}),
+    ...(opts.labelSelector !== undefined ? { labelSelector: opts.labelSelector } : {}),
+  };
+  return {
+    async list() {
+      const res = await opts.list(selectors);
+      return { items: res.items, resourceVersion: res.metadata?.resourceVersion ?? '' };
+    },
+    watch(resourceVersion, onEvent, onDone) {
+      return watch.watch(
+        opts.path,
+        { ...selectors, resourceVersion, allowWatchBookmarks: true },
+        (phase: string, obj: T) => onEvent(phase as WatchEventType, obj),
+        onDone,
+      );
+    },
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * A stateful stand-in for the API server's list and watch of one collection, for unit tests of
+ * informer users. Objects get increasing resourceVersions; watches see changes made after they
+ * start; `stallWatches` models the silent-stall failure (events are lost, the stream stays open).
+ */
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ListWatchSource, WatchEventType } from '../informer.js';
+import { objectKey } from '../informer.js';
+
+interface Subscriber<T> {
+  onEvent: (type: WatchEventType, obj: T) => void;
+  onDone: (err?: unknown) => void;
+  open: boolean;
+}
+
+export class FakeListWatch<T extends KubernetesObject> implements ListWatchSource<T> {
+  private readonly objects = new Map<string, T>();
+  private readonly subscribers: Subscriber<T>[] = [];
+  private rv = 1;
+  private listFailures: Error[] = [];
+  private stalled = false;
+  lists = 0;
+  watches = 0;
+
+  list(): Promise<{ items: T[]; resourceVersion: string }> {
+    this.lists++;
+    const failure = this.listFailures.shift();
+    if (failure !== undefined) return Promise.reject(failure);
+    return Promise.resolve({ items: [...this.objects.values()].map(clone), resourceVersion: String(this.rv) });
+  }
+
+  watch(_rv: string, onEvent: Subscriber<T>['onEvent'], onDone: Subscriber<T>['onDone']): Promise<{ abort(): void }> {
+    this.watches++;
+    const sub: Subscriber<T> = { onEvent, onDone, open: true };
+    this.subscribers.push(sub);
+    return Promise.resolve({
+      abort: () => this.close(sub, Object.assign(new Error('aborted'), { name: 'AbortError' })),
+    });
+  }
+
+  /** Create or replace an object; open watches see ADDED or MODIFIED unless stalled. */
+  upsert(obj: T): T {
+    const key = objectKey(obj);
+    const type: WatchEventType = this.objects.has(key) ? 'MODIFIED' : 'ADDED';
+    const stored = clone({ ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } });
+    this.objects.set(key, stored);
+    this.notify(type, stored);
+    return clone(stored);
+  }
+
+  remove(key: string): void {
+    const obj = this.objects.get(key);
+    if (!obj) return;
+    this.objects.delete(key);
+    this.notify('DELETED', { ...obj, metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } });
+  }
+
+  /** The next `n` list calls fail with `err`. */
+  failLists(n: number, err: Error = new Error('list failed')): void {
+    this.listFailures.push(...Array.from({ length: n }, () => err));
+  }
+
+  /** End every open watch: with `err`, or cleanly when omitted. */
+  endWatches(err?: unknown): void {
+    for (const sub of [...this.subscribers]) this.close(sub, err);
+  }
+
+  /** Send a 410 Gone ERROR event then end the watches, as the API server does for a too-old version. */
+  expireWatches(): void {
+    for (const sub of [...this.subscribers]) {
+      sub.onEvent('ERROR', { kind: 'Status', code: 410 } as unknown as T);
+      this.close(sub);
+    }
+  }
+
+  stallWatches(stalled = true): void {
+    this.stalled = stalled;
+  }
+
+  openWatches(): number {
+    return this.subscribers.filter((s) => s.open).length;
+  }
+
+  private notify(type: WatchEventType, obj: T): void {
+    if (this.stalled) return;
+    for (const sub of this.subscribers) if (sub.open) sub.onEvent(type, clone(obj));
+  }
+
+  private close(sub: Subscriber<T>, err?: unknown): void {
+    if (!sub.open) return;
+    sub.open = false;
+    this.subscribers.splice(this.subscribers.indexOf(sub), 1);
+    sub.onDone(err);
+  }
+}
+
+function clone<T>(x: T): T {
+  return structuredClone(x);
+}
