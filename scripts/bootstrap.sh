@@ -72,6 +72,17 @@ npl_ensure_deps() {
     { npl_log "pnpm install failed"; return 1; }
 }
 
+# Builds (first time, several minutes) or reuses the local cluster's Go binaries and exports
+# NPL_KUBE_APISERVER, NPL_KUBE_CONTROLLER_MANAGER, NPL_KUBE_SCHEDULER, NPL_ETCD, NPL_BIN_DIR.
+npl_ensure_cluster_binaries() {
+  local out line
+  out=$(bash "$NPL_REPO_ROOT/packages/cluster/scripts/build-binaries.sh") ||
+    { npl_log "building the local cluster's binaries failed (see above)"; return 1; }
+  while IFS= read -r line; do
+    case "$line" in NPL_*=*) export "${line?}" ;; esac
+  done <<<"$out"
+}
+
 npl_bootstrap() {
   npl_ensure_apt && npl_ensure_node && npl_ensure_pnpm && npl_ensure_deps || return 1
   export PATH="$NPL_REPO_ROOT/node_modules/.bin:$PATH"

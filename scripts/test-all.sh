@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 # shellcheck source=bootstrap.sh
 source scripts/bootstrap.sh
 npl_bootstrap || { echo "0 passed, 1 failed"; exit 1; }
+npl_ensure_cluster_binaries || { echo "0 passed, 1 failed"; exit 1; }
 
 checks_passed=0
 checks_failed=0
