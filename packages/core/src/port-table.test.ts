@@ -418,3 +418,28 @@ describe('port allocation properties (10-port range)', () => {
     );
   });
 });
+
+describe('PortTable.withActiveMappings', () => {
+  it('hands the non-defunct mappings to fn and holds off mutations until it settles', async () => {
+    const reserver = new FakePortReserver();
+    const rules = new FakeMappingRules('IPv4');
+    const t = new PortTable({ family: 'IPv4', range: { start: 61000, end: 61010 }, reserver, rules });
+    await t.addRule('ns/a', '192.0.2.1', 80, 'tcp');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const seen: number[][] = [];
+    const check = t.withActiveMappings(async (active) => {
+      seen.push(active.map((m) => m.nodePort));
+      await gate;
+      return active.length;
+    });
+    const add = t.addRule('ns/b', '192.0.2.2', 80, 'tcp');
+    await Promise.resolve();
+    expect(t.entries().map((e) => e.podKey)).toEqual(['ns/a']);
+    release();
+    expect(await check).toBe(1);
+    await add;
+    expect(seen).toEqual([[61000]]);
+    expect(t.entries().map((e) => e.podKey)).toEqual(['ns/a', 'ns/b']);
+  });
+});

@@ -281,6 +281,20 @@ export class PortTable {
     });
   }
 
+  /**
+   * Runs `fn` with the non-defunct mappings while no mutation can interleave, so a drift check
+   * (list the dataplane, compare, repair) never races a worker's add or delete. Returns fn's result.
+   */
+  withActiveMappings<T>(fn: (active: readonly DnatMapping[]) => Promise<T>): Promise<T> {
+    return this.mutex.run(() =>
+      fn(
+        this.entries()
+          .filter((e) => !e.defunct)
+          .map(toMapping),
+      ),
+    );
+  }
+
   private slotsForPod(podKey: PodKey): Slot[] {
     return [...this.byEndpoint.values()]
       .filter((s) => s.entry.podKey === podKey)
