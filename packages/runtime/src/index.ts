@@ -5,3 +5,4 @@ export * from './informer.js';
 export * from './metrics.js';
 export * from './logger.js';
 export * from './health.js';
+export * from './rate-limiter.js';

@@ -1,0 +1,209 @@
+/**
+ * The NodePortLocal controller of one node (Antrea's NPLController): informer events become Pod
+ * keys in a work queue; a worker reconciles one key at a time (core's reconcilePod) and patches the
+ * annotation. Level based: handlers never look at what changed beyond choosing which keys to queue.
+ */
+import type { V1Node, V1ObjectReference, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { IPFamily, NodeIPs, PlanStep, PortEntry, PortTable } from '@npl/core';
+import {
+  isNplEnabledService,
+  isNplError,
+  nodeIPs,
+  nodeIPsEqual,
+  NPL_ENABLED_ANNOTATION_KEY,
+  podsAffectedByServiceChange,
+  portRangeSize,
+  reconcilePod,
+  serviceKey,
+} from '@npl/core';
+import type { Informer, Logger, WorkQueue } from '@npl/runtime';
+import type { AnnotationWriter } from './kube/annotation-writer.js';
+import type { EventRecorder } from './kube/events.js';
+import type { AgentMetrics } from './metrics.js';
+
+export interface ControllerDeps {
+  readonly nodeName: string;
+  readonly pods: Informer<V1Pod>;
+  readonly services: Informer<V1Service>;
+  readonly nodes: Informer<V1Node>;
+  readonly tables: ReadonlyMap<IPFamily, PortTable>;
+  readonly annotations: AnnotationWriter;
+  readonly events: EventRecorder;
+  readonly logger: Logger;
+  readonly metrics: AgentMetrics;
+  readonly queue: WorkQueue<string>;
+}
+
+function podRef(pod: V1Pod): V1ObjectReference {
+  return { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata?.namespace, name: pod.metadata?.name, uid: pod.metadata?.uid };
+}
+
+function serviceRef(svc: V1Service): V1ObjectReference {
+  return { kind: 'Service', apiVersion: 'v1', namespace: svc.metadata?.namespace, name: svc.metadata?.name, uid: svc.metadata?.uid };
+}
+
+const TYPE_PROBLEM: Readonly<Record<string, string>> = {
+  NodePort: 'Service is of type NodePort and cannot be used for NodePortLocal, the NodePortLocal annotation will have no effect',
+  ExternalName: 'Service is of type ExternalName and cannot be used for NodePortLocal, the NodePortLocal annotation will have no effect',
+};
+
+/** Why an opted-in Service has (partly) no effect, in Antrea's words; undefined when it may work. */
+export function serviceProblem(svc: V1Service): string | undefined {
+  if (svc.metadata?.annotations?.[NPL_ENABLED_ANNOTATION_KEY] !== 'true') return undefined;
+  const typeProblem = TYPE_PROBLEM[svc.spec?.type ?? ''];
+  if (typeProblem) return typeProblem;
+  if (Object.keys(svc.spec?.selector ?? {}).length === 0) return 'Service does not have a selector, the NodePortLocal annotation will have no effect';
+  if ((svc.spec?.ports ?? []).some((p) => p.protocol === 'SCTP')) return 'Service includes a SCTP Service port, which will be ignored';
+  return undefined;
+}
+
+export class NplController {
+  private currentNodeIPs: NodeIPs = {};
+
+  constructor(private readonly deps: ControllerDeps) {}
+
+  /** The node IPs the annotations carry now. */
+  nodeIPs(): NodeIPs {
+    return this.currentNodeIPs;
+  }
+
+  /** Wire informer events to the queue. Call before the informers start. */
+  registerHandlers(): void {
+    const { pods, services, nodes, queue } = this.deps;
+    const enqueuePod = (pod: V1Pod): void => queue.add(`${pod.metadata?.namespace}/${pod.metadata?.name}`);
+    pods.on('add', enqueuePod);
+    pods.on('update', enqueuePod);
+    pods.on('delete', enqueuePod);
+    services.on('add', (svc) => this.onServiceChange(undefined, svc));
+    services.on('update', (svc, old) => this.onServiceChange(old, svc));
+    services.on('delete', (svc) => this.onServiceChange(svc, undefined));
+    nodes.on('add', (node) => this.onNode(node));
+    nodes.on('update', (node) => this.onNode(node));
+  }
+
+  /** Queue every local Pod (start-up, node IP change). */
+  enqueueAll(): void {
+    for (const pod of this.deps.pods.list()) this.deps.queue.add(`${pod.metadata?.namespace}/${pod.metadata?.name}`);
+  }
+
+  /** Recompute node IPs from the informer; true when they changed. */
+  refreshNodeIPs(): boolean {
+    const node = this.deps.nodes.get(this.deps.nodeName);
+    const ips = node ? nodeIPs(node) : {};
+    if (nodeIPsEqual(ips, this.currentNodeIPs)) return false;
+    this.currentNodeIPs = ips;
+    return true;
+  }
+
+  /** Reconcile one Pod key; throws to requeue with backoff. */
+  async syncPod(key: string): Promise<void> {
+    const started = performance.now();
+    const { metrics } = this.deps;
+    try {
+      await this.reconcile(key);
+      metrics.reconciles.inc({ result: 'success' });
+    } catch (err) {
+      metrics.reconciles.inc({ result: 'error' });
+      throw err;
+    } finally {
+      metrics.reconcileSeconds.observe((performance.now() - started) / 1000);
+      this.updateGauges();
+    }
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    const { pods, services, tables, nodeName } = this.deps;
+    const cached = pods.get(key);
+    const pod = cached && cached.spec?.nodeName === nodeName ? cached : undefined;
+    const [namespace = '', name = ''] = key.split('/');
+    const log = this.deps.logger.child({ pod: key });
+    let result;
+    try {
+      result = await reconcilePod({
+        key,
+        pod,
+        services: services.list(namespace),
+        nodeIPs: this.currentNodeIPs,
+        tables,
+        onStep: (step, entry) => this.onStep(log, key, step, entry),
+      });
+    } catch (err) {
+      this.onReconcileError(pod, err);
+      throw err;
+    }
+    const action = result.annotation;
+    if (action.kind === 'none' || !pod) return;
+    const value = action.kind === 'set' ? action.value : null;
+    const written = await this.deps.annotations.write(namespace, name, value);
+    if (!written) return;
+    this.deps.metrics.annotationPatches.inc({ op: action.kind });
+    log.info({ annotation: value }, action.kind === 'set' ? 'Updated NodePortLocal annotation' : 'Removed NodePortLocal annotation');
+  }
+
+  private onStep(log: Logger, key: string, step: PlanStep, entry: PortEntry | undefined): void {
+    const { metrics } = this.deps;
+    if (step.op === 'add' && entry) {
+      metrics.mappingsAdded.inc({ family: entry.family, protocol: entry.protocol });
+      log.info(
+        { nodePort: entry.nodePort, podIP: entry.podIP, podPort: entry.podPort, protocol: entry.protocol, family: entry.family },
+        'Added NodePortLocal rule',
+      );
+    } else if (step.op === 'delete') {
+      const e = step.entry;
+      metrics.mappingsDeleted.inc({ family: e.family, protocol: e.protocol });
+      const msg =
+        step.reason === 'pod-ip-changed'
+          ? 'Deleted NodePortLocal rule for Pod because of IP change'
+          : step.reason === 'defunct'
+            ? 'Deleted defunct NodePortLocal rule for Pod to prevent re-use'
+            : 'Deleted NodePortLocal rule';
+      log.info({ nodePort: e.nodePort, podIP: e.podIP, podPort: e.podPort, protocol: e.protocol, family: e.family, reason: step.reason, key }, msg);
+    }
+  }
+
+  private onReconcileError(pod: V1Pod | undefined, err: unknown): void {
+    if (isNplError(err, 'NPL_PORT_EXHAUSTED')) {
+      this.deps.metrics.allocationFailures.inc();
+      if (pod) this.deps.events.record(podRef(pod), 'Warning', 'NodePortLocalPortsExhausted', (err as Error).message);
+    } else if (isNplError(err, 'NPL_DATAPLANE_FAILED')) {
+      this.deps.metrics.dataplaneErrors.inc();
+    }
+  }
+
+  private onServiceChange(oldSvc: V1Service | undefined, newSvc: V1Service | undefined): void {
+    if (newSvc) this.reportServiceProblem(newSvc, oldSvc);
+    const keys = podsAffectedByServiceChange(oldSvc, newSvc, this.deps.pods.list((newSvc ?? oldSvc)?.metadata?.namespace));
+    for (const key of keys) this.deps.queue.add(key);
+  }
+
+  private reportServiceProblem(svc: V1Service, old: V1Service | undefined): void {
+    const problem = serviceProblem(svc);
+    if (!problem || (old && serviceProblem(old) === problem)) return;
+    this.deps.logger.warn({ service: serviceKey(svc), enabled: isNplEnabledService(svc) }, problem);
+    this.deps.events.record(serviceRef(svc), 'Warning', 'NodePortLocalIgnored', problem);
+  }
+
+  private onNode(node: V1Node): void {
+    if (node.metadata?.name !== this.deps.nodeName) return;
+    const before = this.currentNodeIPs;
+    if (!this.refreshNodeIPs()) return;
+    this.deps.logger.info({ before, after: this.currentNodeIPs }, 'Node IPs changed, reconciling all Pods');
+    this.enqueueAll();
+  }
+
+  /** Recount the mapping and free-port gauges from the tables. */
+  updateGauges(): void {
+    const { metrics, tables, queue } = this.deps;
+    metrics.mappings.reset();
+    metrics.portsFree.reset();
+    for (const [family, table] of tables) {
+      const entries = table.entries();
+      for (const protocol of ['tcp', 'udp'] as const) {
+        const held = entries.filter((e) => e.protocol === protocol).length;
+        metrics.mappings.set(held, { family, protocol });
+        metrics.portsFree.set(portRangeSize(table.range) - held, { family, protocol });
+      }
+    }
+    metrics.queueDepth.set(queue.length());
+  }
+}

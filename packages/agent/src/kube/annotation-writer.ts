@@ -1,0 +1,62 @@
+/**
+ * Writes the pod annotation `nodeportlocal.antrea.io` as Antrea does (spec §6.3): a JSON merge patch
+ * on the `pods/status` subresource (the agent's RBAC has `pods/status: patch`, not `pods: patch`),
+ * `null` to remove the key, no resourceVersion precondition.
+ */
+import type { CoreV1Api } from '@kubernetes/client-node';
+import { ApiException, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { NPL_ANNOTATION_KEY } from '@npl/core';
+
+export interface AnnotationWriter {
+  /**
+   * Set (`value` a string) or remove (`null`) the annotation of Pod `namespace/name`. Resolves
+   * `false` when the Pod no longer exists (nothing to do), `true` when written. Other API errors
+   * throw, so the caller requeues.
+   */
+  write(namespace: string, name: string, value: string | null): Promise<boolean>;
+}
+
+/** The merge-patch body Antrea sends. */
+export function annotationPatch(value: string | null): { metadata: { annotations: Record<string, string | null> } } {
+  return { metadata: { annotations: { [NPL_ANNOTATION_KEY]: value } } };
+}
+
+export class ApiAnnotationWriter implements AnnotationWriter {
+  private readonly options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+
+  constructor(
+    private readonly core: CoreV1Api,
+    private readonly beforeCall: () => Promise<void> = () => Promise.resolve(),
+  ) {}
+
+  async write(namespace: string, name: string, value: string | null): Promise<boolean> {
+    await this.beforeCall();
+    try {
+      await this.core.patchNamespacedPodStatus({ name, namespace, body: annotationPatch(value) }, this.options);
+      return true;
+    } catch (err) {
+      if (err instanceof ApiException && err.code === 404) return false;
+      const status = err instanceof ApiException ? ` (HTTP ${err.code})` : '';
+      throw new Error(`failed to patch NodePortLocal annotation for Pod ${namespace}/${name}${status}: ${apiMessage(err)}`, { cause: err });
+    }
+  }
+}
+
+/** The API server's Status message when there is one, else the error text. */
+export function apiMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body: unknown = err.body;
+    if (typeof body === 'string') {
+      try {
+        const parsed = JSON.parse(body) as { message?: unknown };
+        if (typeof parsed.message === 'string') return parsed.message;
+      } catch {
+        return body.slice(0, 500);
+      }
+    }
+    if (typeof body === 'object' && body !== null && typeof (body as { message?: unknown }).message === 'string') {
+      return (body as { message: string }).message;
+    }
+  }
+  return err instanceof Error ? err.message : String(err);
+}
