@@ -50,10 +50,11 @@ const TYPE_PROBLEM: Readonly<Record<string, string>> = {
 /** Why an opted-in Service has (partly) no effect, in Antrea's words; undefined when it may work. */
 export function serviceProblem(svc: V1Service): string | undefined {
   if (svc.metadata?.annotations?.[NPL_ENABLED_ANNOTATION_KEY] !== 'true') return undefined;
-  const typeProblem = TYPE_PROBLEM[svc.spec?.type ?? ''];
+  const { type = '', selector = {}, ports = [] } = svc.spec ?? {};
+  const typeProblem = TYPE_PROBLEM[type];
   if (typeProblem) return typeProblem;
-  if (Object.keys(svc.spec?.selector ?? {}).length === 0) return 'Service does not have a selector, the NodePortLocal annotation will have no effect';
-  if ((svc.spec?.ports ?? []).some((p) => p.protocol === 'SCTP')) return 'Service includes a SCTP Service port, which will be ignored';
+  if (Object.keys(selector).length === 0) return 'Service does not have a selector, the NodePortLocal annotation will have no effect';
+  if (ports.some((p) => p.protocol === 'SCTP')) return 'Service includes a SCTP Service port, which will be ignored';
   return undefined;
 }
 
