@@ -12,3 +12,4 @@ export * from './service-selection.js';
 export * from './planner.js';
 export * from './annotation-plan.js';
 export * from './reconcile.js';
+export * from './querier.js';

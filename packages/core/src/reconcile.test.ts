@@ -6,6 +6,7 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY } from './annotation.js';
 import { planRestore } from './annotation-plan.js';
+import { serviceForNplPort } from './querier.js';
 import { NplHarness, TEST_NODE_IPV6, TEST_POD_IP, TEST_RANGE, testPod, testService } from './testing/npl-harness.js';
 
 let h: NplHarness;
@@ -540,5 +541,19 @@ describe('reconcile beyond Antrea', () => {
     g.putService(testService());
     await expect(g.sync()).rejects.toThrow(/Pod default\/test-pod: add IPv4 80\/tcp -> 192.168.32.10 failed: .*no free port/);
     expect(g.annotationText()).toBeUndefined();
+  });
+});
+
+describe('TestGetServiceForNPLPort', () => {
+  it('get service for NPL port: the querier names the Service only for this node IP, family and a known port', () => {
+    const ips = { IPv4: '10.10.10.10', IPv6: TEST_NODE_IPV6 };
+    const q = (destIP: string, nodePort: number, protocol: string, isIPv6 = false) =>
+      serviceForNplPort(h.tables, ips, { destIP, nodePort, protocol, isIPv6 });
+    expect(q('10.10.10.10', 61000, 'TCP')).toBe('default/test-svc');
+    expect(q('10.10.10.10', 61000, 'tcp')).toBe('default/test-svc');
+    expect(q('10.10.10.99', 61000, 'tcp')).toBe('');
+    expect(q('10.10.10.10', 61000, 'tcp', true)).toBe('');
+    expect(q('10.10.10.10', 61999, 'tcp')).toBe('');
+    expect(q('10.10.10.10', 61000, 'udp')).toBe('');
   });
 });
