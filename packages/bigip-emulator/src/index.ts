@@ -1,1 +1,16 @@
-export {};
+export { startEmulator, createEmulator } from './server.js';
+export type { Emulator, EmulatorOptions, RunningEmulator } from './server.js';
+export { ManualClock, systemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export { Faults } from './faults.js';
+export type { FaultRate, FaultSettings } from './faults.js';
+export { RequestLog } from './request-log.js';
+export type { RequestLogEntry } from './request-log.js';
+export { LtmConfig } from './state/config.js';
+export type * from './state/types.js';
+export { EMULATOR_ERROR_CODES, EmulatorError, F5RestError } from './errors.js';
+export type { EmulatorErrorCode, F5ErrorBody } from './errors.js';
+export { generateTls } from './tls.js';
+export type { GeneratedTls } from './tls.js';
+export { createLogger } from './logger.js';
+export type { ListenerStatus } from './traffic.js';
