@@ -1,0 +1,311 @@
+/**
+ * npl-agent's life cycle, in Antrea's start-up order (spec §5): informers synced, node IPs known,
+ * mappings restored from annotations (same node ports, sockets held), one full dataplane sync per
+ * family with backoff, then workers. Rules stay in the kernel when the agent stops, so traffic keeps
+ * flowing across restarts and upgrades.
+ */
+import { readFile } from 'node:fs/promises';
+import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { IPFamily, MappingRules, PortReserver } from '@npl/core';
+import { ephemeralOverlap, formatPortRange, IP_FAMILIES, planRestore, PortTable, restoreBackoff } from '@npl/core';
+import type { Clock, Logger } from '@npl/runtime';
+import { createHealthServer, Informer, kubeListWatch, parseListenAddress, realClock, runWorkers, TokenBucket, WorkQueue } from '@npl/runtime';
+import type { FastifyInstance } from 'fastify';
+import type { AgentConfig } from './config.js';
+import { NplController } from './controller.js';
+import type { Dataplane } from './dataplane/types.js';
+import { createDataplane } from './dataplane/index.js';
+import type { AnnotationWriter } from './kube/annotation-writer.js';
+import { ApiAnnotationWriter, apiMessage } from './kube/annotation-writer.js';
+import type { EventRecorder } from './kube/events.js';
+import { ApiEventRecorder } from './kube/events.js';
+import type { AgentMetrics } from './metrics.js';
+import { createAgentMetrics } from './metrics.js';
+import { SocketPortReserver } from './ports/socket-reserver.js';
+
+/** Seams for tests: everything else is built from the config. */
+export interface AgentOverrides {
+  readonly kubeConfig?: KubeConfig;
+  readonly dataplane?: (family: IPFamily) => Dataplane;
+  readonly reserver?: PortReserver;
+  readonly clock?: Clock;
+  /** Text of net.ipv4.ip_local_port_range; read from /proc when absent. */
+  readonly ephemeralRange?: string;
+}
+
+export interface AgentHandle {
+  readonly controller: NplController;
+  readonly tables: ReadonlyMap<IPFamily, PortTable>;
+  readonly dataplanes: ReadonlyMap<IPFamily, Dataplane>;
+  readonly metrics: AgentMetrics;
+  readonly health: FastifyInstance;
+  /** Address the health server listens on, e.g. `127.0.0.1:10361`. */
+  readonly healthAddress: string;
+  /** Resolves once the start-up sync is done and workers run. */
+  readonly ready: Promise<void>;
+  isReady(): boolean;
+  /** Stop workers, informers and the health server; releases sockets but leaves rules in place. */
+  stop(): Promise<void>;
+}
+
+function loadKubeConfig(config: AgentConfig): KubeConfig {
+  const kc = new KubeConfig();
+  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
+  else kc.loadFromCluster();
+  return kc;
+}
+
+async function warnOnEphemeralOverlap(config: AgentConfig, logger: Logger, text?: string): Promise<void> {
+  try {
+    const raw = text ?? (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'));
+    const overlap = ephemeralOverlap(config.portRange, raw);
+    if (overlap) {
+      logger.warn(
+        { portRange: formatPortRange(config.portRange), ephemeral: raw.trim().replace(/\s+/, '-'), overlap: formatPortRange(overlap) },
+        'The NodePortLocal port range overlaps net.ipv4.ip_local_port_range: ports the kernel hands to outgoing connections cannot be mapped while in use',
+      );
+    }
+  } catch (err) {
+    logger.debug({ err: (err as Error).message }, 'Could not read net.ipv4.ip_local_port_range');
+  }
+}
+
+interface Informers {
+  readonly pods: Informer<V1Pod>;
+  readonly services: Informer<V1Service>;
+  readonly nodes: Informer<V1Node>;
+}
+
+function createInformers(kc: KubeConfig, core: CoreV1Api, config: AgentConfig, logger: Logger, clock: Clock): Informers {
+  const onError = (err: unknown, context: string): void => logger.warn({ err: apiMessage(err), context }, 'Watch failed, relisting with backoff');
+  const common = { clock, relistMs: config.relistMs, onError };
+  return {
+    pods: new Informer<V1Pod>({
+      ...common,
+      name: 'pods',
+      source: kubeListWatch(kc, {
+        path: '/api/v1/pods',
+        fieldSelector: `spec.nodeName=${config.nodeName}`,
+        list: (o) => core.listPodForAllNamespaces(o),
+      }),
+    }),
+    services: new Informer<V1Service>({
+      ...common,
+      name: 'services',
+      source: kubeListWatch(kc, { path: '/api/v1/services', list: (o) => core.listServiceForAllNamespaces(o) }),
+    }),
+    nodes: new Informer<V1Node>({
+      ...common,
+      name: 'nodes',
+      source: kubeListWatch(kc, {
+        path: '/api/v1/nodes',
+        fieldSelector: `metadata.name=${config.nodeName}`,
+        list: (o) => core.listNode(o),
+      }),
+    }),
+  };
+}
+
+export async function startAgent(config: AgentConfig, logger: Logger, overrides: AgentOverrides = {}): Promise<AgentHandle> {
+  const clock = overrides.clock ?? realClock;
+  const kc = overrides.kubeConfig ?? loadKubeConfig(config);
+  const core = kc.makeApiClient(CoreV1Api);
+  const metrics = createAgentMetrics();
+  const bucket = new TokenBucket(config.apiQps, config.apiBurst, clock);
+  const annotations = new ApiAnnotationWriter(core, () => bucket.take());
+  const events = new ApiEventRecorder({
+    core,
+    component: 'npl-agent',
+    host: config.nodeName,
+    clock,
+    onError: (err) => logger.debug({ err: apiMessage(err) }, 'Could not record Event'),
+  });
+  const informers = createInformers(kc, core, config, logger, clock);
+  const allInformers = [informers.pods, informers.services, informers.nodes] as const;
+  const queue = new WorkQueue<string>({ clock });
+  const tables = new Map<IPFamily, PortTable>();
+  const dataplanes = new Map<IPFamily, Dataplane>();
+  const controller = new NplController({ ...informers, nodeName: config.nodeName, tables, annotations, events, logger, metrics, queue });
+  controller.registerHandlers();
+
+  let ready = false;
+  const stopSignal = new AbortController();
+  const checks = [
+    { name: 'informers', check: () => (allInformers.every((i) => i.hasSynced()) ? undefined : 'caches not synced yet') },
+    { name: 'startup-sync', check: () => (ready ? undefined : 'start-up dataplane sync not done yet') },
+  ];
+  const health = createHealthServer({ registry: metrics.registry, checks, logger });
+  const { host, port } = parseListenAddress(config.healthAddress, '--health-address');
+  await health.listen({ host, port });
+  const bound = health.server.address();
+  const healthAddress = typeof bound === 'object' && bound ? `${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}` : config.healthAddress;
+
+  await warnOnEphemeralOverlap(config, logger, overrides.ephemeralRange);
+  logger.info({ node: config.nodeName, portRange: formatPortRange(config.portRange), dataplane: config.dataplane }, 'Starting NPLController');
+  for (const informer of allInformers) informer.start();
+
+  let workers: Promise<void> | undefined;
+  let verifier: Promise<void> | undefined;
+  const readyPromise = (async () => {
+    await Promise.all(allInformers.map((i) => i.synced()));
+    await waitForNodeIPs(controller, logger, clock, stopSignal.signal);
+    const reserver = overrides.reserver ?? new SocketPortReserver();
+    for (const family of IP_FAMILIES.filter((f) => controller.nodeIPs()[f])) {
+      const dp = overrides.dataplane?.(family) ?? createDataplane({ kind: config.dataplane, family, table: config.nftTable, chain: config.iptablesChain, logger });
+      await dp.init();
+      dataplanes.set(family, dp);
+      tables.set(family, new PortTable({ family, range: config.portRange, reserver, rules: dp }));
+    }
+    await restoreMappings({ informers, tables, annotations, logger, config });
+    await syncWithBackoff(tables, logger, clock, stopSignal.signal);
+    workers = runWorkers(queue, (key) => controller.syncPod(key), {
+      workers: config.workers,
+      onError: (key, err, retryIn) => logger.error({ pod: key, err: (err as Error).message, retryInMs: retryIn }, 'Error syncing Pod, requeuing'),
+    });
+    controller.enqueueAll();
+    ready = true;
+    metrics.ready.set(1);
+    controller.updateGauges();
+    logger.info({ families: [...tables.keys()] }, 'NodePortLocal agent is ready');
+    if (config.verifyMs > 0) verifier = verifyLoop({ tables, dataplanes, metrics, logger, clock, intervalMs: config.verifyMs, signal: stopSignal.signal, events, nodeName: config.nodeName });
+  })();
+  readyPromise.catch((err: unknown) => {
+    if (!stopSignal.signal.aborted) logger.error({ err: (err as Error).message }, 'Agent start-up failed');
+  });
+
+  return {
+    controller,
+    tables,
+    dataplanes,
+    metrics,
+    health,
+    healthAddress,
+    ready: readyPromise,
+    isReady: () => ready,
+    async stop() {
+      stopSignal.abort(new Error('agent stopping'));
+      queue.shutDown();
+      await Promise.allSettled([readyPromise]);
+      await workers;
+      await verifier;
+      await Promise.all(allInformers.map((i) => i.stop()));
+      await health.close();
+      logger.info('Shutting down NPLController');
+    },
+  };
+}
+
+async function waitForNodeIPs(controller: NplController, logger: Logger, clock: Clock, signal: AbortSignal): Promise<void> {
+  let logged = false;
+  for (;;) {
+    controller.refreshNodeIPs();
+    const ips = controller.nodeIPs();
+    if (ips.IPv4 || ips.IPv6) {
+      logger.info({ nodeIPv4: ips.IPv4, nodeIPv6: ips.IPv6 }, 'Node IPs initialized');
+      return;
+    }
+    if (!logged) logger.warn('Node has no InternalIP or ExternalIP yet, waiting');
+    logged = true;
+    await clock.sleep(1_000, signal);
+  }
+}
+
+interface RestoreDeps {
+  readonly informers: Informers;
+  readonly tables: ReadonlyMap<IPFamily, PortTable>;
+  readonly annotations: AnnotationWriter;
+  readonly logger: Logger;
+  readonly config: AgentConfig;
+}
+
+async function restoreMappings({ informers, tables, annotations, logger, config }: RestoreDeps): Promise<void> {
+  logger.info('Will fetch Pods and generate NodePortLocal rules for these Pods');
+  const pods = informers.pods.list().filter((p) => p.spec?.nodeName === config.nodeName);
+  const plan = planRestore(pods, { range: config.portRange, families: [...tables.keys()] });
+  for (const r of plan.removeAnnotation) {
+    const [ns = '', name = ''] = r.podKey.split('/');
+    logger.info({ pod: r.podKey, reason: r.reason, detail: r.detail }, r.reason === 'invalid-annotation' ? 'Found invalid NodePortLocal annotation, removing it' : 'Pod has no IP, removing its NodePortLocal annotation');
+    await annotations.write(ns, name, null).catch((err: unknown) => logger.warn({ pod: r.podKey, err: (err as Error).message }, 'Could not remove annotation; the Pod reconcile will retry'));
+  }
+  for (const s of plan.skipped) logger.info({ pod: s.podKey, index: s.index, reason: s.reason }, 'Not restoring NodePortLocal mapping');
+  for (const [family, table] of tables) {
+    const result = await table.restore(plan.mappings[family]);
+    for (const s of result.skipped) logger.warn({ pod: s.entry.podKey, nodePort: s.entry.nodePort, reason: s.reason, family }, 'Cannot bind to local port, skipping it');
+    logger.info({ family, restored: result.restored.length, skipped: result.skipped.length }, 'Restored NodePortLocal mappings');
+  }
+}
+
+async function syncWithBackoff(tables: ReadonlyMap<IPFamily, PortTable>, logger: Logger, clock: Clock, signal: AbortSignal): Promise<void> {
+  logger.info('Starting initialization of NodePortLocal rules and waiting for it to complete');
+  await Promise.all(
+    [...tables].map(async ([family, table]) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await table.syncAll();
+          return;
+        } catch (err) {
+          const delay = restoreBackoff(attempt, Math.random);
+          logger.error({ family, err: (err as Error).message, retryInMs: Math.round(delay) }, 'Failed to restore iptables rules, will retry with backoff');
+          await clock.sleep(delay, signal);
+        }
+      }
+    }),
+  );
+  logger.info('Initialization of NodePortLocal rules successful');
+}
+
+interface VerifyDeps {
+  readonly tables: ReadonlyMap<IPFamily, PortTable>;
+  readonly dataplanes: ReadonlyMap<IPFamily, Dataplane>;
+  readonly metrics: AgentMetrics;
+  readonly logger: Logger;
+  readonly events: EventRecorder;
+  readonly nodeName: string;
+  readonly clock: Clock;
+  readonly intervalMs: number;
+  readonly signal: AbortSignal;
+}
+
+/** Compare each family's dataplane with its table and repair drift (Antrea issue #2210, never done there). */
+export async function verifyOnce(deps: Omit<VerifyDeps, 'clock' | 'intervalMs' | 'signal'>): Promise<number> {
+  let repaired = 0;
+  for (const [family, table] of deps.tables) {
+    const dp = deps.dataplanes.get(family);
+    if (!dp) continue;
+    try {
+      await table.withActiveMappings(async (active) => {
+        const drift = await dp.verify(active);
+        if (!drift.tableMissing && drift.missing.length === 0 && drift.unexpected.length === 0 && !drift.staticDrift) return;
+        const detail = { family, missing: drift.missing.length, unexpected: drift.unexpected.length, tableMissing: drift.tableMissing, staticDrift: drift.staticDrift };
+        deps.logger.warn(detail, 'Dataplane drift found, repairing');
+        await dp.repair(active);
+        repaired++;
+        deps.metrics.dataplaneRepairs.inc({ family });
+        deps.events.record(
+          { kind: 'Node', apiVersion: 'v1', name: deps.nodeName, uid: deps.nodeName },
+          'Warning',
+          'NodePortLocalDriftRepaired',
+          `${family} NodePortLocal rules differed from the mappings (${drift.missing.length} missing, ${drift.unexpected.length} unexpected${drift.tableMissing ? ', table missing' : ''}${drift.staticDrift ? ', base rules changed' : ''}); repaired`,
+        );
+      });
+    } catch (err) {
+      deps.metrics.dataplaneErrors.inc();
+      deps.logger.error({ family, err: (err as Error).message }, 'Dataplane check failed, will retry');
+    }
+  }
+  return repaired;
+}
+
+async function verifyLoop(deps: VerifyDeps): Promise<void> {
+  while (!deps.signal.aborted) {
+    try {
+      await deps.clock.sleep(deps.intervalMs, deps.signal);
+    } catch {
+      return;
+    }
+    await verifyOnce(deps);
+  }
+}
+
+export type { MappingRules };

@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+/**
+ * `npl-agent [options]` runs the agent; `npl-agent uninstall [options]` removes its rules and
+ * this node's annotations. Exit codes: 0 done, 1 runtime failure, 2 invalid configuration.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import { isNplError } from '@npl/core';
+import { createLogger } from '@npl/runtime';
+import { startAgent } from './agent.js';
+import { AgentConfigError, HELP, parseAgentConfig } from './config.js';
+import { createDataplane } from './dataplane/index.js';
+import { uninstall } from './uninstall.js';
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`npl-agent: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const isUninstall = argv[0] === 'uninstall';
+  let parsed;
+  try {
+    parsed = parseAgentConfig(isUninstall ? argv.slice(1) : argv, process.env);
+  } catch (err) {
+    if (err instanceof AgentConfigError || isNplError(err)) fail((err as Error).message, 2);
+    throw err;
+  }
+  if (parsed.help) {
+    process.stdout.write(`${HELP}\n  npl-agent uninstall [options]   Remove our rules (both families) and this node's annotations\n`);
+    return;
+  }
+  const { config } = parsed;
+  const logger = createLogger({ name: 'npl-agent', level: config.logLevel });
+  if (isUninstall) {
+    const kc = new KubeConfig();
+    if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
+    else kc.loadFromCluster();
+    const result = await uninstall(config, logger, {
+      kubeConfig: kc,
+      dataplane: (family) => createDataplane({ kind: config.dataplane, family, table: config.nftTable, chain: config.iptablesChain, logger }),
+    });
+    if (result.errors.length) fail(`uninstall incomplete:\n  ${result.errors.join('\n  ')}`, 1);
+    return;
+  }
+  const agent = await startAgent(config, logger);
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, 'Signal received, stopping (rules stay installed)');
+    agent.stop().then(
+      () => process.exit(0),
+      (err: unknown) => fail(`stop failed: ${(err as Error).message}`, 1),
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  await agent.ready;
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => fail((err as Error).stack ?? String(err), 1));
