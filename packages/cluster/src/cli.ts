@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+/**
+ * `cluster up [--nodes N] [--name NAME]`, `cluster down [--name NAME]`,
+ * `cluster status [--name NAME] [--json]`. `up` ends with a `KUBECONFIG=<path>` line.
+ */
+import { parseArgs } from 'node:util';
+import { clusterStatus, startCluster, stopCluster } from './cluster.js';
+
+const USAGE = `usage:
+  cluster up [--nodes N] [--name NAME]   start a local cluster (default name "local", 2 nodes)
+  cluster down [--name NAME]             remove its processes, namespaces, links and files
+  cluster status [--name NAME] [--json]  show where it is and which nodes it has
+`;
+
+async function up(name: string, nodes: number): Promise<void> {
+  const t0 = Date.now();
+  const c = await startCluster({ name, nodes, onProgress: (l) => process.stderr.write(`${l}\n`) });
+  const out = process.stdout;
+  out.write(`cluster ${c.name} is up in ${((Date.now() - t0) / 1000).toFixed(1)} s (API server ${c.server})\n`);
+  for (const n of c.nodes) out.write(`node ${n.name}  ip ${n.ip}  podCIDR ${n.podCIDR}  netns ${n.netns}\n`);
+  out.write(`outside  ip ${c.outsideIP}  netns ${c.outsideNetns}\n`);
+  out.write(`logs ${c.dir}/logs\n`);
+  out.write(`KUBECONFIG=${c.kubeconfigPath}\n`);
+}
+
+async function status(name: string, json: boolean): Promise<number> {
+  const s = await clusterStatus(name);
+  if (json) {
+    process.stdout.write(JSON.stringify(s ?? { name, running: false }, null, 2) + '\n');
+    return s?.running ? 0 : 1;
+  }
+  if (!s) {
+    process.stdout.write(`cluster ${name} does not exist\n`);
+    return 1;
+  }
+  process.stdout.write(`cluster ${s.name}: ${s.running ? 'running' : 'NOT running (run `cluster up` again)'}\n`);
+  for (const [role, p] of Object.entries(s.processes)) process.stdout.write(`  ${role.padEnd(20)} pid ${p.pid} ${p.alive ? 'alive' : 'dead'}\n`);
+  for (const n of s.nodes) process.stdout.write(`node ${n.name}  ip ${n.ip}  podCIDR ${n.podCIDR}  netns ${n.netns}\n`);
+  process.stdout.write(`outside  ip ${s.outsideIP}  netns ${s.outsideNetns}\nKUBECONFIG=${s.kubeconfigPath}\n`);
+  return s.running ? 0 : 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string', default: 'local' },
+      nodes: { type: 'string', default: '2' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const cmd = positionals[0];
+  if (values.help || !cmd) {
+    process.stdout.write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  switch (cmd) {
+    case 'up':
+      await up(values.name, Number(values.nodes));
+      return 0;
+    case 'down':
+      await stopCluster(values.name);
+      process.stdout.write(`cluster ${values.name} removed\n`);
+      return 0;
+    case 'status':
+      return status(values.name, values.json);
+    default:
+      process.stderr.write(`unknown command ${cmd}\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,305 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
+import { controlPlaneBinaries, packageDir, podnetBinary, type ControlPlaneBinaries } from './binaries.js';
+import { apiserverURL, startApiserver, startControllers, startEtcd, type ControlPlaneFiles } from './controlplane.js';
+import { ClusterError } from './errors.js';
+import { ensureAlive, waitFor } from './health.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { clusterLayout, podNetnsName, validateName, validateNodeCount, type ClusterLayout } from './layout.js';
+import { createClusterNetwork, deleteClusterNetwork, execInNetns } from './network.js';
+import { createPki, type ClientIdentity, type Pki } from './pki.js';
+import { isAlive, processesMentioning, spawnDaemon, stopProcesses } from './processes.js';
+import { listNetns } from './run.js';
+import { claimSlot, clusterDir, readState, releaseSlot, slotOf, writeState, type ClusterState } from './state.js';
+import type { NodeProcessSpec, StandinConfig } from './standin/config.js';
+
+export interface ClusterNode {
+  readonly name: string;
+  /** InternalIP of the node, on the cluster bridge. */
+  readonly ip: string;
+  /** Name of the node's network namespace (`ip netns exec <netns> ...`). */
+  readonly netns: string;
+  readonly podCIDR: string;
+}
+
+export interface StartOptions {
+  /** 1-12 of [a-z0-9], starting with a letter. Default `local`. */
+  readonly name?: string;
+  /** 1-8 nodes. Default 2. */
+  readonly nodes?: number;
+  /** Per-node processes run by the stand-in inside each node namespace, restarted on exit. */
+  readonly nodeProcesses?: readonly NodeProcessSpec[];
+  readonly logger?: Logger;
+  /** Build progress of the control plane binaries (first build: minutes). */
+  readonly onProgress?: (line: string) => void;
+}
+
+/** A running local cluster. */
+export interface Cluster {
+  readonly name: string;
+  readonly dir: string;
+  readonly kubeconfigPath: string;
+  /** Admin (system:masters) client configuration. */
+  readonly kubeConfig: KubeConfig;
+  readonly server: string;
+  readonly nodes: readonly ClusterNode[];
+  /** Namespace of the external client: reaches node IPs, not pod IPs. */
+  readonly outsideNetns: string;
+  readonly outsideIP: string;
+  readonly layout: ClusterLayout;
+  /** Runs a command inside a network namespace; resolves with its stdout, rejects on failure. */
+  exec(netns: string, cmd: readonly string[]): Promise<string>;
+  /** Network namespace name of the (non-hostNetwork) pod with this UID. */
+  podNetns(podUID: string): string;
+  /** Same as stopCluster(name). */
+  stop(): Promise<void>;
+}
+
+export interface ClusterStatus {
+  readonly name: string;
+  readonly dir: string;
+  readonly kubeconfigPath: string;
+  readonly server: string;
+  readonly nodes: readonly ClusterNode[];
+  readonly outsideNetns: string;
+  readonly outsideIP: string;
+  /** Each daemon by role with whether it is alive. */
+  readonly processes: Record<string, { pid: number; alive: boolean }>;
+  /** True when every recorded daemon is alive. */
+  readonly running: boolean;
+}
+
+const DEFAULT_NAME = 'local';
+
+function defaultLogger(): Logger {
+  return pino({ level: process.env.NPL_LOG_LEVEL ?? 'info' }, pino.destination(2));
+}
+
+function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new ClusterError('NPL_CLUSTER_NOT_ROOT', 'the local cluster needs root: it creates network namespaces, veths and a bridge');
+  }
+}
+
+function nodesOf(layout: ClusterLayout): ClusterNode[] {
+  return layout.nodes.map((n) => ({ name: n.name, ip: n.ip, netns: n.netns, podCIDR: n.podCIDR }));
+}
+
+function identities(layout: ClusterLayout): ClientIdentity[] {
+  return [
+    { id: 'admin', cn: 'npl-admin', org: 'system:masters' },
+    { id: 'controller-manager', cn: 'system:kube-controller-manager' },
+    { id: 'scheduler', cn: 'system:kube-scheduler' },
+    ...layout.nodes.map((n) => ({ id: `node-${n.name}`, cn: `system:node:${n.name}`, org: 'system:nodes' })),
+  ];
+}
+
+/** Command line that runs the stand-in from the same form (sources or dist) as this module. */
+function standinCommand(configPath: string): string[] {
+  const here = fileURLToPath(import.meta.url);
+  // A bounded heap keeps the stand-in small under load (hundreds of pods): garbage from the
+  // many `ip` invocations is collected instead of growing the heap.
+  const heap = '--max-old-space-size=256';
+  if (here.endsWith('.ts')) {
+    return [
+      heap,
+      '--disable-warning=ExperimentalWarning',
+      '--import',
+      path.join(packageDir, 'bin', 'ts-hooks.mjs'),
+      path.join(path.dirname(here), 'standin', 'main.ts'),
+      configPath,
+    ];
+  }
+  return [heap, path.join(path.dirname(here), 'standin', 'main.js'), configPath];
+}
+
+async function writeKubeconfigs(layout: ClusterLayout, dir: string, pki: Pki): Promise<Record<string, string>> {
+  const server = apiserverURL(layout);
+  const out: Record<string, string> = {};
+  await Promise.all(
+    Object.entries(pki.clients).map(async ([id, c]) => {
+      const file = id === 'admin' ? path.join(dir, 'kubeconfig') : path.join(dir, 'kubeconfigs', `${id}.kubeconfig`);
+      out[id] = await writeKubeconfig(file, { clusterName: `npl-${layout.name}`, server, caCert: pki.caCert, user: id, cert: c.cert, key: c.key });
+    }),
+  );
+  return out;
+}
+
+async function prepare(layout: ClusterLayout, dir: string, opts: StartOptions, log: Logger) {
+  const onProgress = opts.onProgress ?? ((line: string) => log.info({ line }, 'control plane binaries'));
+  const [bins, podnet, pki] = await Promise.all([
+    controlPlaneBinaries(onProgress),
+    podnetBinary(),
+    createPki(
+      path.join(dir, 'pki'),
+      {
+        ips: [layout.bridgeIP, '127.0.0.1', layout.kubernetesServiceIP],
+        dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+      },
+      identities(layout),
+    ),
+    createClusterNetwork(layout),
+  ]);
+  return { bins, podnet, pki };
+}
+
+async function waitNodesReady(kc: KubeConfig, layout: ClusterLayout, standinPid: number, dir: string): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await waitFor(
+    `${layout.nodes.length} Ready node(s)`,
+    async () => {
+      await ensureAlive(standinPid, 'the node stand-in', path.join(dir, 'logs', 'standin.log'));
+      const list = await core.listNode();
+      const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+      return ready.length >= layout.nodes.length;
+    },
+    60_000,
+    async () => (await readFile(path.join(dir, 'logs', 'standin.log'), 'utf8').catch(() => '')).split('\n').slice(-15).join('\n'),
+  );
+  await waitFor(
+    'the default ServiceAccount',
+    async () => {
+      await core.readNamespacedServiceAccount({ name: 'default', namespace: 'default' });
+      return true;
+    },
+    60_000,
+  );
+}
+
+function makeCluster(layout: ClusterLayout, dir: string, kubeconfigPath: string): Cluster {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kubeconfigPath);
+  return {
+    name: layout.name,
+    dir,
+    kubeconfigPath,
+    kubeConfig,
+    server: apiserverURL(layout),
+    nodes: nodesOf(layout),
+    outsideNetns: layout.outside.netns,
+    outsideIP: layout.outside.ip,
+    layout,
+    exec: (netns, cmd) => execInNetns(netns, cmd),
+    podNetns: (uid) => podNetnsName(layout, uid),
+    stop: () => stopCluster(layout.name),
+  };
+}
+
+/**
+ * Starts cluster `name` (first removing leftovers of an earlier one of that name): network,
+ * PKI, etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the node stand-in. Resolves
+ * when every node is Ready and the `default` ServiceAccount exists. On failure everything made so
+ * far is removed (unless NPL_CLUSTER_KEEP_ON_FAILURE=1) and the error is rethrown.
+ */
+export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
+  requireRoot();
+  const name = validateName(opts.name ?? DEFAULT_NAME);
+  const nodeCount = validateNodeCount(opts.nodes ?? 2);
+  const log = opts.logger ?? defaultLogger();
+  await stopCluster(name);
+  const dir = clusterDir(name);
+  await mkdir(path.join(dir, 'logs'), { recursive: true });
+  await mkdir(path.join(dir, 'kubeconfigs'), { recursive: true });
+  const slot = await claimSlot(name);
+  const layout = clusterLayout(name, slot, nodeCount);
+  // The slot is ours now: links of a crashed cluster that held it before go first.
+  await deleteClusterNetwork(layout);
+  const kubeconfigPath = path.join(dir, 'kubeconfig');
+  const state: ClusterState = { name, slot, nodeCount, dir, kubeconfigPath, pids: {}, createdAt: new Date().toISOString() };
+  await writeState(state);
+  try {
+    const { bins, podnet, pki } = await prepare(layout, dir, opts, log);
+    const kubeconfigs = await writeKubeconfigs(layout, dir, pki);
+    await startControlPlane(bins, layout, { dir, pki, kubeconfigs: { 'controller-manager': kubeconfigs['controller-manager']!, scheduler: kubeconfigs.scheduler! } }, state, log);
+    const cluster = makeCluster(layout, dir, kubeconfigPath);
+    const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode();
+    const cfg: StandinConfig = {
+      cluster: name,
+      dir,
+      podnet,
+      podNetnsPrefix: layout.podNetnsPrefix,
+      kubeletVersion: version.gitVersion,
+      nodes: layout.nodes.map((n) => ({ name: n.name, ip: n.ip, netns: n.netns, podCIDR: n.podCIDR, kubeconfig: kubeconfigs[`node-${n.name}`]! })),
+      nodeProcesses: opts.nodeProcesses ?? [],
+    };
+    const cfgPath = path.join(dir, 'standin.json');
+    await writeFile(cfgPath, JSON.stringify(cfg, null, 2));
+    const env = { ...process.env };
+    delete env.NODE_OPTIONS;
+    state.pids.standin = spawnDaemon({ command: process.execPath, args: standinCommand(cfgPath), logFile: path.join(dir, 'logs', 'standin.log'), env });
+    await writeState(state);
+    await waitNodesReady(cluster.kubeConfig, layout, state.pids.standin, dir);
+    log.info({ cluster: name, kubeconfig: kubeconfigPath, nodes: layout.nodes.length }, 'cluster ready');
+    return cluster;
+  } catch (err) {
+    if (process.env.NPL_CLUSTER_KEEP_ON_FAILURE !== '1') await stopCluster(name).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function startControlPlane(bins: ControlPlaneBinaries, layout: ClusterLayout, files: ControlPlaneFiles, state: ClusterState, log: Logger): Promise<void> {
+  const t0 = Date.now();
+  state.pids.etcd = await startEtcd(bins, layout, files);
+  await writeState(state);
+  const apiserverStart = startApiserver(bins, layout, files);
+  state.pids.apiserver = await apiserverStart;
+  await writeState(state);
+  const { kcm, scheduler } = startControllers(bins, layout, files);
+  state.pids['controller-manager'] = kcm;
+  state.pids.scheduler = scheduler;
+  await writeState(state);
+  log.info({ ms: Date.now() - t0 }, 'control plane started');
+}
+
+/**
+ * Stops cluster `name` and removes every process, network namespace, link and file it made,
+ * including leftovers of a crashed run. Idempotent: succeeds when nothing exists.
+ */
+export async function stopCluster(name: string = DEFAULT_NAME): Promise<void> {
+  requireRoot();
+  validateName(name);
+  const dir = clusterDir(name);
+  const state = await readState(name);
+  const pids = new Set<number>(Object.values(state?.pids ?? {}));
+  for (const p of await processesMentioning(`${dir}/`)) pids.add(p);
+  // The stand-in first (it holds the pod listeners), then the control plane.
+  await stopProcesses([...pids]);
+  const slot = state?.slot ?? (await slotOf(name));
+  const netnsPrefix = `npl-${name}-`;
+  if (slot !== undefined) await deleteClusterNetwork({ netnsPrefix, slot });
+  else await deleteClusterNetwork({ netnsPrefix, slot: 0 });
+  await rm(dir, { recursive: true, force: true });
+  await releaseSlot(name);
+}
+
+/** The state of cluster `name`, or undefined when it does not exist. */
+export async function clusterStatus(name: string = DEFAULT_NAME): Promise<ClusterStatus | undefined> {
+  validateName(name);
+  const state = await readState(name);
+  if (!state) return undefined;
+  const layout = clusterLayout(name, state.slot, state.nodeCount);
+  const processes: Record<string, { pid: number; alive: boolean }> = {};
+  for (const [role, pid] of Object.entries(state.pids)) processes[role] = { pid, alive: isAlive(pid) };
+  const netns = new Set(await listNetns().catch(() => [] as string[]));
+  return {
+    name,
+    dir: state.dir,
+    kubeconfigPath: state.kubeconfigPath,
+    server: apiserverURL(layout),
+    nodes: nodesOf(layout),
+    outsideNetns: layout.outside.netns,
+    outsideIP: layout.outside.ip,
+    processes,
+    running: Object.keys(processes).length >= 5 && Object.values(processes).every((p) => p.alive) && layout.nodes.every((n) => netns.has(n.netns)),
+  };
+}
+
+/** Attaches to a running cluster started elsewhere (e.g. by the CLI or a Jest global set-up). */
+export async function attachCluster(name: string = DEFAULT_NAME): Promise<Cluster> {
+  const state = await readState(validateName(name));
+  if (!state) throw new ClusterError('NPL_CLUSTER_NOT_FOUND', `cluster ${name}: no state in ${clusterDir(name)}`);
+  return makeCluster(clusterLayout(name, state.slot, state.nodeCount), state.dir, state.kubeconfigPath);
+}

@@ -1,0 +1,30 @@
+/** The stand-in's configuration file, written by `cluster up` (JSON). */
+export interface StandinConfig {
+  readonly cluster: string;
+  readonly dir: string;
+  /** Path of the podnet helper binary. */
+  readonly podnet: string;
+  /** Prefix of pod network namespace names (all of this cluster's nodes). */
+  readonly podNetnsPrefix: string;
+  readonly kubeletVersion: string;
+  readonly nodes: readonly StandinNode[];
+  /** Per-node processes run inside each node's namespace (e.g. the npl-agent); restarted on exit. */
+  readonly nodeProcesses: readonly NodeProcessSpec[];
+}
+
+export interface StandinNode {
+  readonly name: string;
+  readonly ip: string;
+  readonly netns: string;
+  readonly podCIDR: string;
+  /** kubeconfig with the node's own identity (system:node:<name> in system:nodes). */
+  readonly kubeconfig: string;
+}
+
+export interface NodeProcessSpec {
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  /** Extra environment; NODE_NAME, NODE_IP and KUBECONFIG (the node's) are always set. */
+  readonly env?: Record<string, string>;
+}

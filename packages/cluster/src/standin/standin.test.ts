@@ -1,0 +1,101 @@
+import { describe, expect, it } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
+import { microTime } from './node-status.js';
+import { runningStatus } from './pod-controller.js';
+import { IpAllocator } from './pod-network.js';
+import { WorkQueue } from './queue.js';
+import { declaredPorts } from './runtime.js';
+
+const pod: V1Pod = {
+  metadata: { name: 'web-1', namespace: 'default', uid: 'u-1' },
+  spec: {
+    initContainers: [{ name: 'init', image: 'busybox' }],
+    containers: [
+      { name: 'web', image: 'web:1', ports: [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP' }, { containerPort: 8080, hostPort: 30080 }] },
+      { name: 'side', image: 'side:1', ports: [{ containerPort: 80 }, { containerPort: 9, protocol: 'SCTP' }] },
+    ],
+  },
+};
+
+describe('declaredPorts', () => {
+  it('lists each container port once, skips SCTP, and adds hostPort listeners in the node namespace', () => {
+    expect(declaredPorts(pod, { hostNetwork: false, nodeNetnsPath: '/run/netns/node' })).toEqual([
+      { port: 80, protocol: 'TCP' },
+      { port: 53, protocol: 'UDP' },
+      { port: 8080, protocol: 'TCP' },
+      { port: 30080, protocol: 'TCP', netns: '/run/netns/node' },
+    ]);
+  });
+
+  it('adds no hostPort listener for hostNetwork pods (the container port is already on the node)', () => {
+    expect(declaredPorts(pod, { hostNetwork: true, nodeNetnsPath: '/run/netns/node' }).some((p) => p.netns)).toBe(false);
+  });
+});
+
+describe('runningStatus', () => {
+  it('writes what a kubelet writes for a started, ready pod', () => {
+    const t = new Date('2026-01-01T00:00:00Z');
+    const s = runningStatus(pod, { uid: 'u-1', namespace: 'default', name: 'web-1', netnsPath: '/x', nodeNetnsPath: '/n', ip: '198.19.16.5', hostNetwork: false, startedAt: t }, '198.18.1.10');
+    expect(s).toMatchObject({ phase: 'Running', podIP: '198.19.16.5', podIPs: [{ ip: '198.19.16.5' }], hostIP: '198.18.1.10', hostIPs: [{ ip: '198.18.1.10' }] });
+    expect(s.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
+      'PodReadyToStartContainers=True', 'Initialized=True', 'Ready=True', 'ContainersReady=True', 'PodScheduled=True',
+    ]);
+    expect(s.containerStatuses?.map((c) => [c.name, c.ready, c.started, c.containerID])).toEqual([
+      ['web', true, true, 'npl://u-1/web'],
+      ['side', true, true, 'npl://u-1/side'],
+    ]);
+    expect(s.initContainerStatuses?.[0]?.state?.terminated?.reason).toBe('Completed');
+  });
+});
+
+describe('IpAllocator', () => {
+  it('hands out every host address of the CIDR once, and does not reuse a released one at once', () => {
+    const a = new IpAllocator('198.19.16.0/30');
+    expect([a.allocate(), a.allocate()]).toEqual(['198.19.16.1', '198.19.16.2']);
+    expect(() => a.allocate()).toThrow(/exhausted/);
+    a.release('198.19.16.1');
+    expect(a.allocate()).toBe('198.19.16.1');
+    const b = new IpAllocator('198.19.16.0/29');
+    b.reserve('198.19.16.1');
+    const first = b.allocate();
+    b.release(first);
+    expect(b.allocate()).not.toBe(first);
+  });
+});
+
+describe('WorkQueue', () => {
+  it('dedupes keys, runs one at a time per key, reruns a key added while in flight, retries failures', async () => {
+    const runs: string[] = [];
+    let failOnce = true;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const q = new WorkQueue(
+      async (k) => {
+        runs.push(k);
+        if (k === 'a' && runs.length === 1) await gate;
+        if (k === 'b' && failOnce) {
+          failOnce = false;
+          throw new Error('boom');
+        }
+      },
+      2,
+      () => undefined,
+    );
+    q.add('a');
+    q.add('a');
+    q.add('b');
+    q.add('a'); // while a is in flight: one more run after it
+    release();
+    const deadline = Date.now() + 2_000;
+    while (runs.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    q.stop();
+    expect(runs.filter((k) => k === 'a')).toHaveLength(2);
+    expect(runs.filter((k) => k === 'b')).toHaveLength(2);
+  });
+});
+
+describe('microTime', () => {
+  it('formats metav1.MicroTime with six fractional digits', () => {
+    expect(microTime(new Date('2026-01-02T03:04:05.678Z'))).toBe('2026-01-02T03:04:05.678000Z');
+  });
+});

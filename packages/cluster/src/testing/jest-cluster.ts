@@ -1,0 +1,62 @@
+/**
+ * Jest helpers for suites that need a local cluster: one cluster per test file, started in
+ * beforeAll and removed in afterAll. Without root the suite is skipped with a visible reason;
+ * with root it always runs (missing control plane binaries are built first, which takes minutes).
+ */
+import { afterAll, beforeAll, describe } from '@jest/globals';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pino } from 'pino';
+import { startCluster, type Cluster, type StartOptions } from '../cluster.js';
+
+export const isRoot = process.getuid?.() === 0;
+
+/** Time allowed for beforeAll: a first-ever build of the binaries can take a long while. */
+export const CLUSTER_START_TIMEOUT_MS = 45 * 60_000;
+
+/**
+ * `describe` with a cluster named `opts.name`: `get()` returns it inside tests. Tests themselves
+ * should set generous timeouts and poll with deadlines (see `eventually`).
+ */
+export function describeWithCluster(title: string, opts: StartOptions & { name: string }, body: (get: () => Cluster) => void): void {
+  if (!isRoot) {
+    console.warn(`SKIPPED "${title}": the local cluster needs root (network namespaces); run the tests as root`);
+    describe.skip(title, () => body(() => { throw new Error('skipped'); }));
+    return;
+  }
+  describe(title, () => {
+    let cluster: Cluster | undefined;
+    beforeAll(async () => {
+      cluster = await startCluster({
+        logger: pino({ level: process.env.NPL_LOG_LEVEL ?? 'warn' }, pino.destination(2)),
+        onProgress: (l) => process.stderr.write(`${l}\n`),
+        ...opts,
+      });
+    }, CLUSTER_START_TIMEOUT_MS);
+    afterAll(async () => {
+      await cluster?.stop();
+    }, 120_000);
+    body(() => {
+      if (!cluster) throw new Error(`cluster ${opts.name} did not start (see beforeAll)`);
+      return cluster;
+    });
+  });
+}
+
+/** Polls `fn` until it returns a value other than undefined/false or throws no more; rethrows the last error at the deadline. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+      last = undefined;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${what} did not hold within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`);
+    }
+    await sleep(250);
+  }
+}
