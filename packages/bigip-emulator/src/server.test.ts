@@ -5,7 +5,7 @@ import { request } from 'node:https';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parseCli } from './cli.js';
+import { parseCli } from './cli-options.js';
 import { createLogger } from './logger.js';
 import { startEmulator } from './server.js';
 import type { RunningEmulator } from './server.js';
