@@ -34,7 +34,10 @@ node -e '
     p = r.numPassedTests; f = r.numFailedTests + r.numRuntimeErrorTestSuites;
     if (r.numTotalTests === 0) f += 1;
   } else f = 1;
-  if (f === 0 && Number(rc) !== 0) f = 1;
+  if (f === 0 && Number(rc) !== 0) {
+    f = 1;
+    console.log(`[test-all] jest exited with code ${rc} although no test failed (a test file set process.exitCode or crashed the runner; see above)`);
+  }
   console.log(`${p + Number(cp)} passed, ${f + Number(cf)} failed`);
   process.exit(f + Number(cf) === 0 ? 0 : 1);
 ' "$results" "$checks_passed" "$checks_failed" "$jest_rc"

@@ -4,21 +4,27 @@
  * `cluster status [--name NAME] [--json]`. `up` ends with a `KUBECONFIG=<path>` line.
  */
 import { parseArgs } from 'node:util';
+import { agentNodeProcess } from './agent-process.js';
 import { clusterStatus, startCluster, stopCluster } from './cluster.js';
 
 const USAGE = `usage:
-  cluster up [--nodes N] [--name NAME]   start a local cluster (default name "local", 2 nodes)
+  cluster up [--nodes N] [--name NAME] [--agent]
+                                         start a local cluster (default name "local", 2 nodes);
+                                         --agent runs npl-agent on every node (NPL_* variables
+                                         are passed to it, e.g. NPL_PORT_RANGE)
   cluster down [--name NAME]             remove its processes, namespaces, links and files
   cluster status [--name NAME] [--json]  show where it is and which nodes it has
 `;
 
-async function up(name: string, nodes: number): Promise<void> {
+async function up(name: string, nodes: number, agent: boolean): Promise<void> {
   const t0 = Date.now();
-  const c = await startCluster({ name, nodes, onProgress: (l) => process.stderr.write(`${l}\n`) });
+  const nodeProcesses = agent ? [agentNodeProcess()] : [];
+  const c = await startCluster({ name, nodes, nodeProcesses, onProgress: (l) => process.stderr.write(`${l}\n`) });
   const out = process.stdout;
   out.write(`cluster ${c.name} is up in ${((Date.now() - t0) / 1000).toFixed(1)} s (API server ${c.server})\n`);
   for (const n of c.nodes) out.write(`node ${n.name}  ip ${n.ip}  podCIDR ${n.podCIDR}  netns ${n.netns}\n`);
   out.write(`outside  ip ${c.outsideIP}  netns ${c.outsideNetns}\n`);
+  if (agent) out.write(`npl-agent runs on every node (logs ${c.dir}/logs/<node>-npl-agent.log, health http://<node ip>:10361/readyz)\n`);
   out.write(`logs ${c.dir}/logs\n`);
   out.write(`KUBECONFIG=${c.kubeconfigPath}\n`);
 }
@@ -48,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
       name: { type: 'string', default: 'local' },
       nodes: { type: 'string', default: '2' },
       json: { type: 'boolean', default: false },
+      agent: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -58,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (cmd) {
     case 'up':
-      await up(values.name, Number(values.nodes));
+      await up(values.name, Number(values.nodes), values.agent);
       return 0;
     case 'down':
       await stopCluster(values.name);

@@ -14,6 +14,7 @@ import { createPki, type ClientIdentity, type Pki } from './pki.js';
 import { isAlive, processesMentioning, spawnDaemon, stopProcesses } from './processes.js';
 import { listNetns } from './run.js';
 import { claimSlot, clusterDir, readState, releaseSlot, slotOf, writeState, type ClusterState } from './state.js';
+import { resolveNodeProcesses } from './service-accounts.js';
 import type { NodeProcessSpec, StandinConfig } from './standin/config.js';
 
 export interface ClusterNode {
@@ -223,7 +224,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
       podNetnsPrefix: layout.podNetnsPrefix,
       kubeletVersion: version.gitVersion,
       nodes: layout.nodes.map((n) => ({ name: n.name, ip: n.ip, netns: n.netns, podCIDR: n.podCIDR, kubeconfig: kubeconfigs[`node-${n.name}`]! })),
-      nodeProcesses: opts.nodeProcesses ?? [],
+      nodeProcesses: await resolveNodeProcesses(cluster.kubeConfig, opts.nodeProcesses ?? [], { dir, server: cluster.server, caCertFile: pki.caCert }),
     };
     const cfgPath = path.join(dir, 'standin.json');
     await writeFile(cfgPath, JSON.stringify(cfg, null, 2));

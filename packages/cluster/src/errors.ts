@@ -12,6 +12,8 @@ export const CLUSTER_ERROR_CODES = {
   NPL_CLUSTER_NOT_FOUND: 'no state exists for the named cluster',
   NPL_CLUSTER_PROCESS_EXITED: 'a cluster daemon exited while the cluster was starting',
   NPL_CLUSTER_NOT_ROOT: 'the local cluster needs root (network namespaces)',
+  NPL_CLUSTER_START_FAILED: 'setting up an identity or manifest for a node process failed',
+  NPL_CLUSTER_AGENT_NOT_BUILT: 'cluster up --agent needs the built npl-agent (pnpm build)',
 } as const;
 
 export type ClusterErrorCode = keyof typeof CLUSTER_ERROR_CODES;

@@ -6,3 +6,6 @@ export { clusterLayout, MAX_NODES } from './layout.js';
 export type { ClusterLayout, NodeLayout } from './layout.js';
 export type { NodeProcessSpec } from './standin/config.js';
 export type { ContainerRuntime, PodSandbox } from './standin/runtime.js';
+export { serviceAccountKubeconfig, applyManifests } from './service-accounts.js';
+export { agentNodeProcess, agentCli, AGENT_IDENTITY } from './agent-process.js';
+export type { ServiceAccountIdentity } from './standin/config.js';

@@ -25,6 +25,20 @@ export interface NodeProcessSpec {
   readonly name: string;
   readonly command: string;
   readonly args: readonly string[];
-  /** Extra environment; NODE_NAME, NODE_IP and KUBECONFIG (the node's) are always set. */
+  /** Extra environment; NODE_NAME, NODE_IP and KUBECONFIG are always set. */
   readonly env?: Record<string, string>;
+  /**
+   * Run as this ServiceAccount instead of the node's identity: `cluster up` applies `manifests`
+   * (YAML files, e.g. the ServiceAccount and its RBAC), requests a token with TokenRequest and
+   * points KUBECONFIG at a kubeconfig holding it.
+   */
+  readonly serviceAccount?: ServiceAccountIdentity;
+  /** Set by `cluster up` for a serviceAccount process: the kubeconfig with its token. */
+  readonly kubeconfig?: string;
+}
+
+export interface ServiceAccountIdentity {
+  readonly namespace: string;
+  readonly name: string;
+  readonly manifests?: readonly string[];
 }

@@ -36,7 +36,7 @@ export class NodeProcessSupervisor {
     const started = Date.now();
     const child = spawn('ip', ['netns', 'exec', node.netns, spec.command, ...spec.args], {
       stdio: ['ignore', fd, fd],
-      env: { ...process.env, ...spec.env, NODE_NAME: node.name, NODE_IP: node.ip, KUBECONFIG: node.kubeconfig },
+      env: { ...process.env, ...spec.env, NODE_NAME: node.name, NODE_IP: node.ip, KUBECONFIG: spec.kubeconfig ?? node.kubeconfig },
     });
     closeSync(fd);
     this.children.add(child);

@@ -1,0 +1,39 @@
+/**
+ * The npl-agent as a node process of the local cluster (`cluster up --agent`): run from this
+ * repository's build inside each node's namespace, as the `kube-system/npl-agent` ServiceAccount
+ * with the RBAC of packages/agent/manifests/rbac.yaml (the chart reuses it), restarted on exit.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { packageDir } from './binaries.js';
+import { ClusterError } from './errors.js';
+import type { NodeProcessSpec, ServiceAccountIdentity } from './standin/config.js';
+
+const agentDir = path.join(packageDir, '..', 'agent');
+
+/** The agent's identity: its ServiceAccount and least-privilege RBAC. */
+export const AGENT_IDENTITY: ServiceAccountIdentity = {
+  namespace: 'kube-system',
+  name: 'npl-agent',
+  manifests: [path.join(agentDir, 'manifests', 'rbac.yaml')],
+};
+
+/** Path of the built agent CLI; throws a message saying how to build it when absent. */
+export function agentCli(): string {
+  const cli = path.join(agentDir, 'dist', 'cli.js');
+  if (!existsSync(cli)) {
+    throw new ClusterError('NPL_CLUSTER_AGENT_NOT_BUILT', `npl-agent is not built (${cli} is missing): run \`pnpm build\` or \`bash scripts/test-all.sh\` first`);
+  }
+  return cli;
+}
+
+/** Extra agent flags and environment (NPL_* variables) apply to every node's agent. */
+export function agentNodeProcess(opts: { readonly args?: readonly string[]; readonly env?: Record<string, string> } = {}): NodeProcessSpec {
+  return {
+    name: 'npl-agent',
+    command: process.execPath,
+    args: [agentCli(), ...(opts.args ?? [])],
+    env: { ...opts.env },
+    serviceAccount: AGENT_IDENTITY,
+  };
+}
