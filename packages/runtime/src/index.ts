@@ -6,3 +6,4 @@ export * from './metrics.js';
 export * from './logger.js';
 export * from './health.js';
 export * from './rate-limiter.js';
+export * from './poll.js';

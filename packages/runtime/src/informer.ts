@@ -72,7 +72,10 @@ export class Informer<T extends KubernetesObject> {
   /** Relists done so far (the first list included); for metrics and tests. */
   relists = 0;
 
-  constructor(private readonly options: InformerOptions<T>) {
+  private readonly options: InformerOptions<T>;
+
+  constructor(options: InformerOptions<T>) {
+    this.options = options;
     this.clock = options.clock ?? realClock;
   }
 

@@ -37,10 +37,12 @@ abstract class LabelledMetric<V> implements Metric {
   protected readonly series = new Map<string, { labels: Labels; value: V }>();
   abstract readonly type: 'counter' | 'gauge' | 'histogram';
 
-  constructor(
-    readonly name: string,
-    readonly help: string,
-  ) {
+  readonly name: string;
+  readonly help: string;
+
+  constructor(name: string, help: string) {
+    this.name = name;
+    this.help = help;
     if (!NAME.test(name)) throw new Error(`metric name ${JSON.stringify(name)} is not a valid Prometheus name`);
   }
 
@@ -108,12 +110,11 @@ interface HistogramValue {
 export class Histogram extends LabelledMetric<HistogramValue> {
   readonly type = 'histogram';
 
-  constructor(
-    name: string,
-    help: string,
-    private readonly buckets: readonly number[],
-  ) {
+  private readonly buckets: readonly number[];
+
+  constructor(name: string, help: string, buckets: readonly number[]) {
     super(name, help);
+    this.buckets = buckets;
     if (buckets.some((b, i) => i > 0 && b <= (buckets[i - 1] ?? -Infinity))) {
       throw new Error(`histogram ${name} buckets must increase`);
     }

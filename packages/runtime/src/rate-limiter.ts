@@ -10,12 +10,15 @@ export class TokenBucket {
   private last: number;
   private queue: Promise<void> = Promise.resolve();
 
+  private readonly qps: number;
+  private readonly burst: number;
+  private readonly clock: Clock;
+
   /** `qps` 0 means unlimited. */
-  constructor(
-    private readonly qps: number,
-    private readonly burst: number,
-    private readonly clock: Clock = realClock,
-  ) {
+  constructor(qps: number, burst: number, clock: Clock = realClock) {
+    this.qps = qps;
+    this.burst = burst;
+    this.clock = clock;
     this.tokens = burst;
     this.last = clock.now();
   }

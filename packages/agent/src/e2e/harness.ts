@@ -12,7 +12,7 @@ import type { V1Pod, V1Service, V1ServicePort, V1ContainerPort } from '@kubernet
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { Cluster, ClusterNode } from '@npl/cluster';
 import { AGENT_IDENTITY, agentCli, serviceAccountKubeconfig } from '@npl/cluster';
-import { eventually } from '@npl/cluster/testing';
+import { eventually } from '@npl/runtime';
 import type { CompleteNplEntry, DnatMapping } from '@npl/core';
 import { isCompleteNplEntry, NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY, parseNftRuleset, parseNplAnnotation } from '@npl/core';
 

@@ -4,7 +4,6 @@
  * with root it always runs (missing control plane binaries are built first, which takes minutes).
  */
 import { afterAll, beforeAll, describe } from '@jest/globals';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { startCluster, type Cluster, type StartOptions } from '../cluster.js';
 
@@ -42,21 +41,5 @@ export function describeWithCluster(title: string, opts: StartOptions & { name: 
   });
 }
 
-/** Polls `fn` until it returns a value other than undefined/false or throws no more; rethrows the last error at the deadline. */
-export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-      last = undefined;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`${what} did not hold within ${timeoutMs} ms${last instanceof Error ? `: ${last.message}` : ''}`);
-    }
-    await sleep(250);
-  }
-}
+/** Polling with a deadline; kept here for existing imports. */
+export { eventually } from '@npl/runtime';
