@@ -19,8 +19,6 @@ export interface DataplaneOptions {
   readonly family: IPFamily;
   /** nftables: table name (default `npl`). */
   readonly table?: string;
-  /** nftables: conntrack mark bit of hairpin connections. */
-  readonly hairpinMark?: number;
   /** iptables: chain name (default ANTREA-NODE-PORT-LOCAL). */
   readonly chain?: string;
   /** iptables: `auto` (default) detects it as iptables-wrappers does. */
@@ -37,7 +35,7 @@ export function createDataplane(o: DataplaneOptions): Dataplane {
   const runner = o.runner ?? new ExecaRunner();
   const common = { family: o.family, runner, ...(o.logger ? { logger: o.logger } : {}) };
   if (o.kind === 'nftables') {
-    return new NftablesDataplane({ ...common, ...(o.table ? { table: o.table } : {}), ...(o.hairpinMark ? { hairpinMark: o.hairpinMark } : {}) });
+    return new NftablesDataplane({ ...common, ...(o.table ? { table: o.table } : {}) });
   }
   return new IptablesDataplane({ ...common, backend: o.iptablesBackend ?? 'auto', ...(o.chain ? { chain: o.chain } : {}) });
 }

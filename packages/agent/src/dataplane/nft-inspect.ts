@@ -1,9 +1,10 @@
 /**
  * Pure checks of `nft -j list table` output against what the core renderer would install: the
- * static part (hook chains, their rules, the map) and each mapping's own chain. Objects are
- * compared as canonical JSON, so the check follows the renderer instead of restating it.
+ * static part (hook chains, their rules, the two maps and the hairpin set) and the elements (keys
+ * in only one map, hairpin elements missing or left over). Objects are compared as canonical JSON,
+ * so the check follows the renderer instead of restating it.
  */
-import { mappingChainName, parseNftRuleset, renderFullSync } from '@npl/core';
+import { NFT_HAIRPIN_SET, canonicalIP, parseNftTable, renderFullSync } from '@npl/core';
 import type { DnatMapping, IPFamily, NftBatch, NftOptions } from '@npl/core';
 import { mappingKey } from './mappings.js';
 
@@ -32,7 +33,6 @@ interface Listed {
   readonly rules: Map<string, string[]>;
   /** Chain and map objects, canonical, by `chain <name>` / `map <name>`. */
   readonly objects: Map<string, string>;
-  readonly elementCount: number;
 }
 
 function nameOf(kind: string, o: Obj): string {
@@ -49,17 +49,15 @@ function entryOf(item: unknown, table: string): [string, Obj][] {
 function collect(items: readonly unknown[], table: string): Listed {
   const rules = new Map<string, string[]>();
   const objects = new Map<string, string>();
-  let elementCount = 0;
   for (const [kind, body] of items.flatMap((item) => entryOf(item, table))) {
     if (kind === 'rule') {
       const chain = String(body['chain']);
       rules.set(chain, [...(rules.get(chain) ?? []), canonical(body['expr'])]);
     } else if (kind === 'chain' || kind === 'map' || kind === 'set') {
       objects.set(nameOf(kind, body), canonical(body));
-      if (Array.isArray(body['elem'])) elementCount += body['elem'].length;
     }
   }
-  return { rules, objects, elementCount };
+  return { rules, objects };
 }
 
 function batchItems(batch: NftBatch): unknown[] {
@@ -72,8 +70,6 @@ function listItems(listing: unknown): unknown[] {
   return Array.isArray(items) ? items : [];
 }
 
-const isMappingChain = (name: string): boolean => name.startsWith('chain m-');
-
 function staticObjectDrift(want: Listed, got: Listed): string[] {
   const out: string[] = [];
   for (const [name, body] of want.objects) {
@@ -82,7 +78,7 @@ function staticObjectDrift(want: Listed, got: Listed): string[] {
     else if (actual !== body) out.push(`${name} differs: ${actual}`);
   }
   for (const name of got.objects.keys()) {
-    if (!want.objects.has(name) && !isMappingChain(name)) out.push(`unexpected ${name}`);
+    if (!want.objects.has(name)) out.push(`unexpected ${name}`);
   }
   return out;
 }
@@ -98,31 +94,40 @@ function staticRuleDrift(want: Listed, got: Listed): string[] {
 
 export interface NftInspection {
   readonly installed: DnatMapping[];
-  /** mappingKey of installed mappings whose own chain differs from what we would install. */
+  /** mappingKey of installed mappings that would not work fully: their pod IP's hairpin element is missing. */
   readonly damaged: Set<string>;
   readonly staticProblems: string[];
 }
 
+const ipKey = (ip: string): string => canonicalIP(ip) ?? ip;
+
 /**
- * Reads a listing of our table: installed mappings (core's parseNftRuleset), mappings whose chain
- * was altered (e.g. the hairpin mark rule removed), and static drift (a deleted jump rule, a chain
- * with another hook or priority, map elements that lead to no dnat).
+ * Reads a listing of our table: installed mappings (keys in both maps, core's parseNftTable),
+ * mappings whose pod IP lost its hairpin element (damaged: hairpin through the node port fails),
+ * and static drift: a deleted or altered jump, dnat or masquerade rule, a missing or altered map,
+ * set or chain (hook, priority), unexpected objects, keys in only one map, and hairpin elements no
+ * mapping needs.
  */
 export function inspectNftListing(listing: unknown, family: IPFamily, opts: NftOptions = {}): NftInspection {
   const items = listItems(listing);
   const table = opts.table ?? 'npl';
   const got = collect(items, table);
-  const installed = parseNftRuleset({ nftables: items }, opts);
   const want = collect(batchItems(renderFullSync(family, [], opts)), table);
+  const content = parseNftTable({ nftables: items }, opts);
   const staticProblems = [...staticObjectDrift(want, got), ...staticRuleDrift(want, got)];
-  if (got.elementCount !== installed.length) {
-    staticProblems.push(`${got.elementCount - installed.length} map element(s) lead to no dnat rule`);
+  for (const half of content.inconsistent) {
+    const other = half.map === 'addrs' ? 'ports' : 'addrs';
+    staticProblems.push(`map ${half.map} element ${half.protocol} . ${half.nodePort} : ${half.value} has no ${other} element`);
   }
-  const rendered = collect(batchItems(renderFullSync(family, installed, opts)), table).rules;
-  const damaged = new Set<string>();
-  for (const m of installed) {
-    const chain = mappingChainName(m.protocol, m.nodePort);
-    if ((got.rules.get(chain) ?? []).join('\n') !== (rendered.get(chain) ?? []).join('\n')) damaged.add(mappingKey(m));
+  const installed = content.mappings;
+  const halves = content.inconsistent.flatMap((h) => (typeof h.value === 'string' ? [h.value] : []));
+  const needed = new Set([...installed.map((m) => m.podIP), ...halves].map(ipKey));
+  const hairpin = new Set<string>();
+  for (const [a, b] of content.hairpin) {
+    if (ipKey(a) !== ipKey(b)) staticProblems.push(`set ${NFT_HAIRPIN_SET} element ${a} . ${b} is not a pod IP pair`);
+    else if (!needed.has(ipKey(a))) staticProblems.push(`set ${NFT_HAIRPIN_SET} element ${a} . ${b}: no mapping has this pod IP`);
+    else hairpin.add(ipKey(a));
   }
+  const damaged = new Set(installed.filter((m) => !hairpin.has(ipKey(m.podIP))).map(mappingKey));
   return { installed, damaged, staticProblems };
 }

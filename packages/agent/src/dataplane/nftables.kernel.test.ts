@@ -82,8 +82,66 @@ describeKernel(title, () => {
     expect(await dp.verify([web, api])).toMatchObject({ inSync: false, missing: [api], unexpected: [] });
   });
 
+  it('add: an absent mapping, the identical mapping again, and a new target for an installed node port', async () => {
+    await dp.replaceAll([web]);
+    // (a) absent, (b) identical again.
+    await dp.add(extra);
+    await dp.add(extra);
+    expect(request(topo.outside, [['tcp', NODE_IP, 61003]])).toEqual(['pod:tcp:8082']);
+    // (c) the node port now leads to another pod port, then to another pod IP, then back.
+    await dp.add({ ...extra, podPort: 8081 });
+    expect(request(topo.outside, [['tcp', NODE_IP, 61003]])).toEqual(['pod:tcp:8081']);
+    const elsewhere = { ...extra, podIP: '198.18.200.99' };
+    await dp.add(elsewhere);
+    expect(await dp.verify([web, elsewhere])).toMatchObject({ inSync: true });
+    expect(nft('list', 'set', 'ip', 'npl', 'hairpin')).toContain('198.18.200.99 . 198.18.200.99');
+    await dp.add(extra);
+    expect(nft('list', 'set', 'ip', 'npl', 'hairpin')).not.toContain('198.18.200.99');
+    expect(request(topo.outside, [['tcp', NODE_IP, 61003]])).toEqual(['pod:tcp:8082']);
+    expect(await dp.verify([web, extra])).toMatchObject({ inSync: true });
+  });
+
+  it('add and delete still work when someone else changed or removed the elements (re-sync from the model)', async () => {
+    await dp.replaceAll([web, extra]);
+    // Someone points 61003 at another port: our batch (which expects 8082) is rejected, the table re-synced.
+    nft('delete', 'element', 'ip', 'npl', 'ports', '{ tcp . 61003 }');
+    nft('add', 'element', 'ip', 'npl', 'ports', '{ tcp . 61003 : 9999 }');
+    expect(await dp.verify([web, extra])).toMatchObject({ inSync: false, missing: [extra] });
+    await dp.add(extra);
+    expect(await dp.verify([web, extra])).toMatchObject({ inSync: true });
+    expect(request(topo.outside, [['tcp', NODE_IP, 61003]])).toEqual(['pod:tcp:8082']);
+    nft('delete', 'element', 'ip', 'npl', 'addrs', '{ tcp . 61003 }');
+    nft('add', 'element', 'ip', 'npl', 'addrs', '{ tcp . 61003 : 198.18.200.77 }');
+    await dp.delete(extra);
+    await dp.add(api);
+    expect(await dp.verify([web, api])).toMatchObject({ inSync: true });
+    // Elements deleted by hand: add re-creates them, delete does not mind.
+    nft('delete', 'element', 'ip', 'npl', 'addrs', '{ tcp . 61001 }');
+    nft('delete', 'element', 'ip', 'npl', 'ports', '{ tcp . 61001 }');
+    await dp.add(api);
+    expect(request(topo.outside, [['tcp', NODE_IP, 61001]])).toEqual(['pod:tcp:8081']);
+    nft('delete', 'element', 'ip', 'npl', 'addrs', '{ tcp . 61001 }');
+    await dp.delete(api);
+    expect(await dp.verify([web])).toMatchObject({ inSync: true });
+  });
+
+  it('hairpin element lifetime: one per pod IP, removed with the last mapping of that pod IP', async () => {
+    await dp.replaceAll([web, api]);
+    expect(request(topo.pod, [['tcp', NODE_IP, 61000], ['tcp', NODE_IP, 61001]])).toEqual(['pod:tcp:8080', 'pod:tcp:8081']);
+    await dp.delete(web);
+    expect(nft('list', 'set', 'ip', 'npl', 'hairpin')).toContain(`${POD_IP} . ${POD_IP}`);
+    expect(request(topo.pod, [['tcp', NODE_IP, 61000], ['tcp', NODE_IP, 61001]])).toEqual([null, 'pod:tcp:8081']);
+    expect(await dp.verify([api])).toMatchObject({ inSync: true });
+    await dp.delete(api);
+    expect(nft('list', 'set', 'ip', 'npl', 'hairpin')).not.toContain(POD_IP);
+    expect(await dp.verify([])).toMatchObject({ inSync: true });
+    await dp.add(web);
+    expect(request(topo.pod, [['tcp', NODE_IP, 61000]])).toEqual(['pod:tcp:8080']);
+  });
+
   it('verify finds an element deleted by hand, and repair restores it', async () => {
     await dp.replaceAll([web, api]);
+    nft('delete', 'element', 'ip', 'npl', 'addrs', '{ tcp . 61001 }');
     nft('delete', 'element', 'ip', 'npl', 'ports', '{ tcp . 61001 }');
     expect(request(topo.outside, [['tcp', NODE_IP, 61001]])).toEqual([null]);
     const drift = await dp.verify([web, api]);
@@ -93,17 +151,73 @@ describeKernel(title, () => {
     expect((await dp.verify([web, api])).inSync).toBe(true);
   });
 
-  it('verify finds a deleted jump rule and a removed hairpin mark as drift; repair fixes both', async () => {
-    nft('delete', 'rule', 'ip', 'npl', 'prerouting', 'handle', handleOf('prerouting', 'jump mappings'));
-    nft('delete', 'rule', 'ip', 'npl', 'm-tcp-61000', 'handle', handleOf('m-tcp-61000', 'ct mark set'));
-    expect(request(topo.outside, [['tcp', NODE_IP, 61001]])).toEqual([null]);
+  it('verify finds a key left in only one map: no DNAT for it, and drift', async () => {
+    nft('delete', 'element', 'ip', 'npl', 'ports', '{ tcp . 61001 }');
+    expect(request(topo.outside, [['tcp', NODE_IP, 61001], ['tcp', NODE_IP, 61000]])).toEqual([null, 'pod:tcp:8080']);
     const drift = await dp.verify([web, api]);
-    expect(drift).toMatchObject({ inSync: false, staticDrift: true, missing: [web], unexpected: [] });
-    expect(drift.staticProblems.join('\n')).toContain('prerouting');
+    expect(drift).toMatchObject({ inSync: false, missing: [api], unexpected: [], staticDrift: true });
+    expect(drift.staticProblems).toEqual([`map addrs element tcp . 61001 : ${POD_IP} has no ports element`]);
+    await dp.repair([web, api]);
+    expect((await dp.verify([web, api])).inSync).toBe(true);
+  });
+
+  it('verify finds a deleted jump rule and a removed hairpin element as drift; repair fixes both', async () => {
+    nft('delete', 'rule', 'ip', 'npl', 'prerouting', 'handle', handleOf('prerouting', 'jump mappings'));
+    nft('delete', 'element', 'ip', 'npl', 'hairpin', `{ ${POD_IP} . ${POD_IP} }`);
+    expect(request(topo.outside, [['tcp', NODE_IP, 61001]])).toEqual([null]);
+    expect(request(topo.pod, [['tcp', NODE_IP, 61000]])).toEqual([null]);
+    const drift = await dp.verify([web, api]);
+    expect(drift).toMatchObject({ inSync: false, staticDrift: true, missing: [web, api], unexpected: [] });
+    expect(drift.staticProblems).toEqual(['rules of chain prerouting differ: []']);
     await dp.repair([web, api]);
     expect(request(topo.outside, [['tcp', NODE_IP, 61001]])).toEqual(['pod:tcp:8081']);
     expect(request(topo.pod, [['tcp', NODE_IP, 61000]])).toEqual(['pod:tcp:8080']);
     expect((await dp.verify([web, api])).inSync).toBe(true);
+  });
+
+  it('verify finds a deleted dnat rule, an altered masquerade rule, a deleted map and a changed hook priority', async () => {
+    const tamper: [() => void, string][] = [
+      [() => nft('delete', 'rule', 'ip', 'npl', 'mappings', 'handle', handleOf('mappings', 'dnat')), 'rules of chain mappings differ: []'],
+      [() => nft('delete', 'rule', 'ip', 'npl', 'postrouting', 'handle', handleOf('postrouting', 'masquerade')), 'rules of chain postrouting differ: []'],
+      [
+        () => {
+          nft('flush', 'chain', 'ip', 'npl', 'postrouting');
+          nft('add', 'rule', 'ip', 'npl', 'postrouting', 'ct', 'status', 'dnat', 'masquerade');
+        },
+        'rules of chain postrouting differ: [',
+      ],
+      [
+        () => {
+          nft('delete', 'chain', 'ip', 'npl', 'output');
+          nft('add', 'chain', 'ip', 'npl', 'output', '{ type nat hook output priority 0; }');
+        },
+        'chain output differs',
+      ],
+      [
+        () => {
+          nft('flush', 'chain', 'ip', 'npl', 'mappings');
+          nft('delete', 'map', 'ip', 'npl', 'ports');
+        },
+        'map ports is missing',
+      ],
+      [
+        () => {
+          nft('flush', 'chain', 'ip', 'npl', 'postrouting');
+          nft('delete', 'set', 'ip', 'npl', 'hairpin');
+        },
+        'set hairpin is missing',
+      ],
+    ];
+    for (const [change, problem] of tamper) {
+      await dp.replaceAll([web, api]);
+      change();
+      const drift = await dp.verify([web, api]);
+      expect(drift).toMatchObject({ inSync: false, staticDrift: true });
+      expect(drift.staticProblems.join('\n')).toContain(problem);
+    }
+    await dp.repair([web, api]);
+    expect((await dp.verify([web, api])).inSync).toBe(true);
+    expect(request(topo.pod, [['tcp', NODE_IP, 61000]])).toEqual(['pod:tcp:8080']);
   });
 
   it('a table deleted behind our back: add fails with tableMissing and nft stderr, verify says so, repair recovers', async () => {

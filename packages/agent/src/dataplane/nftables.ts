@@ -2,12 +2,25 @@
  * The nftables dataplane of one family: core's JSON batches applied with `nft -j -f <file>`. The
  * batch goes through a private temporary file because nft opens /dev/stdin, which fails (ENXIO)
  * on the socket Node gives a child as stdin, and argv is capped at 128 KiB.
+ *
+ * Contract with the kernel (see core's render-nftables): this object is the only writer of its
+ * table and keeps a model of what it installed (mapping per protocol and node port, and how many
+ * mappings each pod IP has, for the hairpin element's lifetime). The model is set by
+ * `replaceAll`/`repair`, and by one listing of the table when `add`/`delete` come before any
+ * full sync. Each `add`/`delete` renders the minimal batch from the model: replacing a key's
+ * target deletes the installed elements first; the hairpin element of a pod IP goes with its last
+ * mapping. Elements are added before being deleted, so elements deleted behind our back do not
+ * fail a batch. When a batch still fails and the table exists, reality differs from the model in
+ * a way the batch cannot absorb (an element changed by someone else): the table is rewritten with
+ * a full sync of the model plus the change, and the operation succeeds. When the table is gone,
+ * the error says so (`tableMissing`) and nothing else is tried: the caller repairs. `verify`
+ * detects outside edits independently of the model.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { DEFAULT_NFT_TABLE, nftFamily, renderAdd, renderDelete, renderFullSync, renderTeardown } from '@npl/core';
+import { DEFAULT_NFT_TABLE, canonicalIP, nftFamily, parseNftRuleset, renderAdd, renderDelete, renderFullSync, renderTeardown } from '@npl/core';
 import type { DnatMapping, IPFamily, NftBatch, NftFamily, NftOptions } from '@npl/core';
 import { DataplaneError, stderrForMessage } from './dataplane-error.js';
 import type { CommandRunner } from './exec.js';
@@ -21,8 +34,6 @@ export interface NftablesDataplaneOptions {
   readonly family: IPFamily;
   /** Table name; default `npl`. */
   readonly table?: string;
-  /** Conntrack mark bit of hairpin connections; default core's DEFAULT_HAIRPIN_MARK. */
-  readonly hairpinMark?: number;
   readonly runner?: CommandRunner;
   readonly logger?: Logger;
 }
@@ -47,6 +58,72 @@ export function nftStderr(stderr: string): string {
   return stderrForMessage([...new Set(lines)].join('; '));
 }
 
+/**
+ * What this dataplane installed: the mapping of each protocol/node port, and the number of mappings
+ * of each pod IP (compared canonically), which decides when a pod IP's hairpin element goes.
+ */
+export class NftModel {
+  private readonly byKey = new Map<string, DnatMapping>();
+  private readonly pods = new Map<string, number>();
+
+  constructor(ms: Iterable<DnatMapping> = []) {
+    for (const m of ms) this.set(m);
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** The installed mapping with the protocol and node port of `m`. */
+  get(m: DnatMapping): DnatMapping | undefined {
+    return this.byKey.get(nftKey(m));
+  }
+
+  /** How many installed mappings have this pod IP. */
+  refs(podIP: string): number {
+    return this.pods.get(podKey(podIP)) ?? 0;
+  }
+
+  /** Installs `m`, replacing the mapping of its protocol and node port (which keeps its place). */
+  set(m: DnatMapping): void {
+    const old = this.byKey.get(nftKey(m));
+    if (old) this.unref(old.podIP);
+    this.byKey.set(nftKey(m), m);
+    this.pods.set(podKey(m.podIP), this.refs(m.podIP) + 1);
+  }
+
+  remove(m: DnatMapping): void {
+    const old = this.byKey.get(nftKey(m));
+    if (!old) return;
+    this.byKey.delete(nftKey(m));
+    this.unref(old.podIP);
+  }
+
+  private unref(podIP: string): void {
+    const n = this.refs(podIP) - 1;
+    if (n > 0) this.pods.set(podKey(podIP), n);
+    else this.pods.delete(podKey(podIP));
+  }
+
+  mappings(): DnatMapping[] {
+    return [...this.byKey.values()];
+  }
+
+  copy(): NftModel {
+    return new NftModel(this.byKey.values());
+  }
+}
+
+const nftKey = (m: DnatMapping): string => `${m.protocol}/${m.nodePort}`;
+const podKey = (ip: string): string => canonicalIP(ip) ?? ip;
+const sameTarget = (a: DnatMapping, b: DnatMapping): boolean => podKey(a.podIP) === podKey(b.podIP) && a.podPort === b.podPort;
+
+/** A change of the model and the batch that makes the kernel follow it. */
+interface Change {
+  readonly batch: NftBatch;
+  readonly apply: (model: NftModel) => void;
+}
+
 export class NftablesDataplane implements Dataplane {
   readonly family: IPFamily;
   private readonly nftFamily: NftFamily;
@@ -55,12 +132,14 @@ export class NftablesDataplane implements Dataplane {
   private readonly runner: CommandRunner;
   private readonly logger: Logger | undefined;
   private readonly serial = new Serial();
+  /** What we installed; undefined until a full sync (or a listing) tells us. */
+  private model: NftModel | undefined;
 
   constructor(options: NftablesDataplaneOptions) {
     this.family = options.family;
     this.nftFamily = nftFamily(options.family);
     this.table = options.table ?? DEFAULT_NFT_TABLE;
-    this.opts = { table: this.table, ...(options.hairpinMark === undefined ? {} : { hairpinMark: options.hairpinMark }) };
+    this.opts = { table: this.table };
     this.runner = options.runner ?? new ExecaRunner();
     this.logger = options.logger;
   }
@@ -80,20 +159,38 @@ export class NftablesDataplane implements Dataplane {
     if (r.exitCode !== 0) throw await this.failure('list tables', r.stderr, false);
   }
 
+  /** Installs `m`; idempotent. A mapping of the same protocol and node port is replaced. */
   add(m: DnatMapping): Promise<void> {
     assertFamily(this.family, m);
-    return this.apply(renderAdd(this.family, m, this.opts), `add ${describeMapping(m)}`);
+    return this.change(`add ${describeMapping(m)}`, (model) => {
+      const old = model.get(m);
+      const replaces = old && !sameTarget(old, m) ? old : undefined;
+      const dropReplacedHairpin = replaces !== undefined && model.refs(replaces.podIP) === 1 && podKey(replaces.podIP) !== podKey(m.podIP);
+      return {
+        batch: renderAdd(this.family, m, { ...this.opts, ...(replaces ? { replaces, dropReplacedHairpin } : {}) }),
+        apply: (next) => next.set(m),
+      };
+    });
   }
 
+  /** Removes the mapping of `m`'s protocol and node port, whatever its target; idempotent. */
   delete(m: DnatMapping): Promise<void> {
     assertFamily(this.family, m);
-    return this.apply(renderDelete(this.family, m, this.opts), `delete ${describeMapping(m)}`);
+    return this.change(`delete ${describeMapping(m)}`, (model) => {
+      const installed = model.get(m);
+      const target = installed ?? m;
+      const others = model.refs(target.podIP) - (installed ? 1 : 0);
+      return {
+        batch: renderDelete(this.family, target, { ...this.opts, dropHairpin: others === 0 }),
+        apply: (next) => next.remove(m),
+      };
+    });
   }
 
   async replaceAll(ms: readonly DnatMapping[]): Promise<void> {
     ms.forEach((m) => assertFamily(this.family, m));
     const started = Date.now();
-    await this.apply(renderFullSync(this.family, ms, this.opts), `full sync of ${ms.length} mapping(s)`);
+    await this.serial.run(() => this.fullSync(ms, `full sync of ${ms.length} mapping(s)`));
     this.logger?.info({ dataplane: this.describe(), mappings: ms.length, ms: Date.now() - started }, 'dataplane synced');
   }
 
@@ -102,7 +199,10 @@ export class NftablesDataplane implements Dataplane {
   }
 
   teardown(): Promise<void> {
-    return this.apply(renderTeardown(this.family, this.opts), 'teardown');
+    return this.serial.run(async () => {
+      await this.applyOrThrow(renderTeardown(this.family, this.opts), 'teardown');
+      this.model = new NftModel();
+    });
   }
 
   async verify(expected: readonly DnatMapping[]): Promise<DataplaneDrift> {
@@ -115,12 +215,70 @@ export class NftablesDataplane implements Dataplane {
     return compareMappings(expected, { ...found, tableMissing: false });
   }
 
-  private apply(batch: NftBatch, what: string): Promise<void> {
+  private async fullSync(ms: readonly DnatMapping[], what: string): Promise<void> {
+    await this.applyOrThrow(renderFullSync(this.family, ms, this.opts), what);
+    this.model = new NftModel(ms);
+  }
+
+  /**
+   * Runs one incremental change in order with every other: renders it from the model, applies it,
+   * and updates the model on success. On failure with the table present, rewrites the table with
+   * the model plus the change (see the file comment).
+   */
+  private change(what: string, render: (model: NftModel) => Change): Promise<void> {
     return this.serial.run(async () => {
-      const r = await withBatchFile(batch, (file) => this.runner.run('nft', ['-j', '-f', file]));
-      if (r.exitCode !== 0) throw await this.failure(what, r.stderr, true);
-      this.logger?.debug({ dataplane: this.describe(), op: what }, 'dataplane changed');
+      const model = this.model ?? (await this.loadModel(what));
+      const { batch, apply } = render(model);
+      const r = await this.run(batch);
+      if (r.exitCode === 0) {
+        apply(model);
+        this.model = model;
+        this.logger?.debug({ dataplane: this.describe(), op: what }, 'dataplane changed');
+        return;
+      }
+      const err = await this.failure(what, r.stderr, true);
+      if (err.tableMissing) throw err;
+      const next = model.copy();
+      apply(next);
+      this.logger?.warn(
+        { dataplane: this.describe(), op: what, err: err.message },
+        'dataplane change rejected (table differs from what we installed): re-syncing the whole table',
+      );
+      const again = await this.run(renderFullSync(this.family, next.mappings(), this.opts));
+      if (again.exitCode !== 0) {
+        throw new DataplaneError(`${err.message}; the full re-sync of ${next.size} mapping(s) after it failed too: ${nftStderr(again.stderr) || 'no output'}`, {
+          tableMissing: false,
+          stderr: again.stderr,
+        });
+      }
+      this.model = next;
     });
+  }
+
+  /** The model read from the table itself, for a change that comes before any full sync. */
+  private async loadModel(what: string): Promise<NftModel> {
+    const r = await this.runner.run('nft', ['-j', 'list', 'table', this.nftFamily, this.table]);
+    if (r.exitCode !== 0) throw await this.failure(what, r.stderr, true);
+    let installed: DnatMapping[];
+    try {
+      installed = parseNftRuleset(r.stdout, this.opts);
+    } catch (cause) {
+      const message = `nft (${this.nftFamily} ${this.table}): ${what} failed: cannot read the table listing: ${String(cause)}`;
+      throw new DataplaneError(message, { tableMissing: false, stderr: r.stderr, cause });
+    }
+    const model = new NftModel(installed);
+    this.model = model;
+    return model;
+  }
+
+  private run(batch: NftBatch): Promise<{ exitCode: number; stderr: string }> {
+    return withBatchFile(batch, (file) => this.runner.run('nft', ['-j', '-f', file]));
+  }
+
+  private async applyOrThrow(batch: NftBatch, what: string): Promise<void> {
+    const r = await this.run(batch);
+    if (r.exitCode !== 0) throw await this.failure(what, r.stderr, true);
+    this.logger?.debug({ dataplane: this.describe(), op: what }, 'dataplane changed');
   }
 
   /** Undefined when the check itself fails: the caller then does not claim the table is gone. */
