@@ -188,6 +188,7 @@ export class NplController {
     if (node.metadata?.name !== this.deps.nodeName) return;
     const before = this.currentNodeIPs;
     if (!this.refreshNodeIPs()) return;
+    if (!before.IPv4 && !before.IPv6) return;
     this.deps.logger.info({ before, after: this.currentNodeIPs }, 'Node IPs changed, reconciling all Pods');
     this.enqueueAll();
   }

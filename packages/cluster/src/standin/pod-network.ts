@@ -1,9 +1,14 @@
 import { cidrHosts, intToIp, ipToInt, podKey, podVethName } from '../layout.js';
 import { ipBatch, run, tryRun } from '../run.js';
 
-/** Hands out pod addresses from a node's podCIDR; addresses are reused only after release. */
+/**
+ * Hands out pod addresses from a node's podCIDR: the most recently released address first (as
+ * some IPAMs do, so tests can recycle a terminated Pod's IP on purpose, Antrea #6527), else the
+ * next never-used one round-robin. An address is never handed out while in use.
+ */
 export class IpAllocator {
   private readonly used = new Set<number>();
+  private readonly released: number[] = [];
   private next: number;
   private readonly first: number;
   private readonly last: number;
@@ -26,6 +31,12 @@ export class IpAllocator {
   }
 
   allocate(): string {
+    for (let n = this.released.pop(); n !== undefined; n = this.released.pop()) {
+      if (!this.used.has(n)) {
+        this.used.add(n);
+        return intToIp(n);
+      }
+    }
     const size = this.last - this.first + 1;
     for (let i = 0; i < size; i++) {
       const n = this.next;
@@ -39,7 +50,9 @@ export class IpAllocator {
   }
 
   release(ip: string): void {
-    this.used.delete(ipToInt(ip));
+    const n = ipToInt(ip);
+    if (!this.used.delete(n)) return;
+    this.released.push(n);
   }
 }
 
