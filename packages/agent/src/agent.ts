@@ -56,7 +56,8 @@ function loadKubeConfig(config: AgentConfig): KubeConfig {
   return kc;
 }
 
-async function warnOnEphemeralOverlap(config: AgentConfig, logger: Logger, text?: string): Promise<void> {
+/** Warn (Antrea #2381) when the NodePortLocal range overlaps the kernel ephemeral range; `text` overrides /proc. */
+export async function warnOnEphemeralOverlap(config: AgentConfig, logger: Logger, text?: string): Promise<void> {
   try {
     const raw = text ?? (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8'));
     const overlap = ephemeralOverlap(config.portRange, raw);
