@@ -269,51 +269,41 @@ describe('TestMultipleServicesSameBackendPod', () => {
   });
 });
 
+/** Antrea's TestInit* shape: a Pod annotated before the agent starts, the start-up restore plan, then its first reconcile. */
+async function restoreThenSync(annotationText: string, pod = testPod()) {
+  pod.metadata!.annotations = { [NPL_ANNOTATION_KEY]: annotationText };
+  const plan = planRestore([pod], { range: TEST_RANGE, families: ['IPv4'] });
+  const g = new NplHarness();
+  g.putPod(pod);
+  g.putService(testService());
+  await g.sync();
+  return { plan, g };
+}
+
 describe('TestInitInvalidAnnotation', () => {
   it('init invalid annotation: an empty annotation is removed at start-up and the mapping is then created', async () => {
-    const pod = testPod();
-    pod.metadata!.annotations = { [NPL_ANNOTATION_KEY]: '' };
-    const plan = planRestore([pod], { range: TEST_RANGE, families: ['IPv4'] });
+    const { plan, g } = await restoreThenSync('');
     expect(plan.removeAnnotation).toEqual([expect.objectContaining({ podKey: 'default/test-pod', reason: 'invalid-annotation' })]);
     expect(plan.mappings.IPv4).toEqual([]);
-    const g = new NplHarness();
-    g.putPod(pod);
-    g.putService(testService());
-    await g.sync();
     expect(g.check([{ podPort: 80 }])).toEqual([]);
   });
 });
 
 describe('TestInitNodePortOutOfRange', () => {
   it('init node port out of range: an annotated node port outside the range is not restored and gets reallocated', async () => {
-    const pod = testPod();
-    pod.metadata!.annotations = {
-      [NPL_ANNOTATION_KEY]: '[{"podPort":80,"nodeIP":"10.10.10.10","nodePort":30000,"protocol":"tcp","ipFamily":"IPv4"}]',
-    };
-    const plan = planRestore([pod], { range: TEST_RANGE, families: ['IPv4'] });
+    const { plan, g } = await restoreThenSync('[{"podPort":80,"nodeIP":"10.10.10.10","nodePort":30000,"protocol":"tcp","ipFamily":"IPv4"}]');
     expect(plan.mappings.IPv4).toEqual([]);
     expect(plan.skipped).toEqual([{ podKey: 'default/test-pod', index: 0, reason: 'node-port-out-of-range' }]);
-    const g = new NplHarness();
-    g.putPod(pod);
-    g.putService(testService());
-    await g.sync();
     expect(g.check([{ podPort: 80, nodePort: 61000 }])).toEqual([]);
   });
 });
 
 describe('TestInitMissingPodIP', () => {
   it('init missing pod IP: the annotation of a Pod without IP is removed; the mapping comes once it has one', async () => {
-    const pod = testPod();
-    pod.status = { phase: 'Pending' };
-    pod.metadata!.annotations = {
-      [NPL_ANNOTATION_KEY]: '[{"podPort":80,"nodeIP":"10.10.10.10","nodePort":61000,"protocol":"tcp","ipFamily":"IPv4"}]',
-    };
-    const plan = planRestore([pod], { range: TEST_RANGE, families: ['IPv4'] });
+    const pending = testPod();
+    pending.status = { phase: 'Pending' };
+    const { plan, g } = await restoreThenSync('[{"podPort":80,"nodeIP":"10.10.10.10","nodePort":61000,"protocol":"tcp","ipFamily":"IPv4"}]', pending);
     expect(plan.removeAnnotation).toEqual([{ podKey: 'default/test-pod', reason: 'no-pod-ip' }]);
-    const g = new NplHarness();
-    g.putPod(pod);
-    g.putService(testService());
-    await g.sync();
     expect(g.annotationText()).toBeUndefined();
     expect(g.rulesOf().mappings()).toEqual([]);
     g.pod().status = testPod().status!;
@@ -324,17 +314,9 @@ describe('TestInitMissingPodIP', () => {
 
 describe('TestInitIncompleteRuleInAnnotation', () => {
   it('init incomplete rule in annotation: an entry without podPort is not restored; a valid mapping comes later', async () => {
-    const pod = testPod();
-    pod.metadata!.annotations = {
-      [NPL_ANNOTATION_KEY]: '[{"nodeIP":"10.10.10.10","nodePort":61000,"protocol":"tcp","ipFamily":"IPv4"}]',
-    };
-    const plan = planRestore([pod], { range: TEST_RANGE, families: ['IPv4'] });
+    const { plan, g } = await restoreThenSync('[{"nodeIP":"10.10.10.10","nodePort":61000,"protocol":"tcp","ipFamily":"IPv4"}]');
     expect(plan.mappings.IPv4).toEqual([]);
     expect(plan.skipped).toEqual([{ podKey: 'default/test-pod', index: 0, reason: 'incomplete-entry' }]);
-    const g = new NplHarness();
-    g.putPod(pod);
-    g.putService(testService());
-    await g.sync();
     expect(g.check([{ podPort: 80 }])).toEqual([]);
   });
 });
