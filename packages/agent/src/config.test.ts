@@ -20,8 +20,8 @@ describe('parseAgentConfig', () => {
       relistMs: 300_000,
       verifyMs: 60_000,
       logLevel: 'info',
-      apiQps: 20,
-      apiBurst: 30,
+      apiQps: 50,
+      apiBurst: 100,
     });
   });
 

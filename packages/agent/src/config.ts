@@ -52,8 +52,8 @@ export const OPTIONS = {
   'relist-period': { env: 'NPL_RELIST_PERIOD', default: '5m', help: 'Informer relist period (safety net for stalled watches)' },
   'verify-period': { env: 'NPL_VERIFY_PERIOD', default: '60s', help: 'Dataplane drift check and repair period; 0 disables' },
   'log-level': { env: 'NPL_LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
-  'api-qps': { env: 'NPL_API_QPS', default: '20', help: 'API requests per second (0 = unlimited)' },
-  'api-burst': { env: 'NPL_API_BURST', default: '30', help: 'API request burst' },
+  'api-qps': { env: 'NPL_API_QPS', default: '50', help: 'API requests per second, as the kubelet (0 = unlimited)' },
+  'api-burst': { env: 'NPL_API_BURST', default: '100', help: 'API request burst, as the kubelet' },
 } as const satisfies Record<string, OptionSpec>;
 
 type OptionName = keyof typeof OPTIONS;

@@ -1,0 +1,32 @@
+/**
+ * `pnpm bench` for npl-agent: every benchmark of issue 4 in one run, one after the other (they
+ * share the machine), printing each markdown table. Needs root. Flags are passed to none; run a
+ * single benchmark's file for its own flags.
+ */
+import { latencyTable, runLatencyBench } from './dataplane-latency.js';
+import { runUpdateBench, updateTable } from './dataplane-update.js';
+import { restartTable, runRestartBench } from './agent-restart.js';
+import { rolloutTable, runRolloutBench } from './service-rollout.js';
+import { DEFAULT_AGENT_ARGS, splitArgs } from './cluster-setup.js';
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the npl-agent benchmarks need root (network namespaces, nftables, the local cluster)');
+  const started = new Date();
+  const out: string[] = [`# npl-agent benchmarks, ${started.toISOString()}`];
+  out.push('## 1. New-connection latency through the dataplane', latencyTable(await runLatencyBench([1, 1_000, 10_000, 30_000], 1_000, 3)));
+  out.push('## 2. Add then remove one mapping with 10,000 present', updateTable(runUpdateBench(10_000, 50)));
+  out.push(
+    '## 3. A new Service selecting 500 Pods on one node',
+    rolloutTable(await runRolloutBench({ pods: 500, runs: 3, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbench3', parallel: 25 })),
+  );
+  out.push(
+    '## 4. Agent restart with 500 mappings',
+    restartTable(await runRestartBench({ pods: 500, runs: 3, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbench4', downMs: 0, afterMs: 3_000, parallel: 2 })),
+  );
+  process.stdout.write(`${out.join('\n\n')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,192 @@
+/**
+ * Benchmark 3 (issue 4): a new NPL-enabled Service selecting 500 pods on one node — time until
+ * every pod is annotated and until every node port answers from the outside namespace with the
+ * right pod name. Goal: under 10 s on a 2-core machine.
+ *
+ * Set-up (not timed): a 1-node local cluster, npl-agent on it, N pods pinned to the node, all
+ * Running. Each run creates the Service, polls by LISTING the pods until every one has an
+ * annotation with one entry (annotated_s), then starts one client in the outside namespace that
+ * checks every node port → pod name with bounded parallelism, retrying failures until all pass
+ * (reachable_s, from Service creation). The agent's /metrics and log say where the time went:
+ * when the last DNAT rule was added and the last annotation PATCH done. Between runs the Service
+ * is deleted and all annotations are awaited gone.
+ *
+ * Run as root: `node dist/bench/service-rollout.js [--pods 500] [--runs 3] [--agent-args="--api-qps 0"]`.
+ */
+import { parseArgs } from 'node:util';
+import type { BenchEnv, ReconcileStats } from './cluster-setup.js';
+import {
+  agentLogSince,
+  agentMetrics,
+  annotatedCount,
+  checkAllReachable,
+  cpuDelta,
+  cpuSnapshot,
+  createBenchService,
+  DEFAULT_AGENT_ARGS,
+  deleteBenchServiceAndWait,
+  fmt,
+  log,
+  logSize,
+  logSpan,
+  pollAnnotations,
+  reconcileStats,
+  splitArgs,
+  statsDelta,
+  withBenchEnv,
+} from './cluster-setup.js';
+import { median } from './netns.js';
+
+const HELP = `Usage: node dist/bench/service-rollout.js [options]   (as root)
+
+A new NPL-enabled Service selecting N pods on one node: time until every pod is annotated and
+until every node port answers from the outside namespace. Prints a markdown table and a JSON line.
+
+  --pods N            pods on the node (default 500)
+  --runs R            timed Service roll-outs (default 3)
+  --agent-args="..." extra npl-agent flags (default "${DEFAULT_AGENT_ARGS}", the agent's own
+                      default; the e2e harness otherwise passes --verify-period 1s)
+  --name NAME         local cluster name (default nplbench3)
+  --parallel P        connections in flight of the outside client (default 25)
+  --help              this text
+`;
+
+export interface RolloutRow {
+  readonly run: number;
+  readonly pods: number;
+  /** Service creation → every pod annotated (seen by a LIST). */
+  readonly annotatedS: number;
+  /** Service creation → every node port answered the right name from outside. */
+  readonly reachableS: number;
+  /** The outside client's own time and connection attempts (pods + retries). */
+  readonly clientS: number;
+  readonly clientAttempts: number;
+  /** From the agent log, relative to Service creation: first and last DNAT rule added, last annotation PATCH. */
+  readonly firstRuleS?: number;
+  readonly lastRuleS?: number;
+  readonly firstPatchS?: number;
+  readonly lastPatchS?: number;
+  /** From /metrics (deltas over the run). */
+  readonly reconciles: number;
+  readonly reconcileMeanMs: number;
+  readonly patches: number;
+  /** Median latency of the annotation-polling LIST of all pods (API server responsiveness). */
+  readonly listP50Ms: number;
+  readonly uniquePorts: number;
+  /** CPU seconds used by the agent and each cluster daemon from Service creation until all were annotated. */
+  readonly cpuS: Record<string, number>;
+}
+
+async function oneRun(env: BenchEnv, run: number, parallel: number): Promise<RolloutRow> {
+  const { cluster, node, pods } = env;
+  const before: ReconcileStats = reconcileStats(await agentMetrics(node));
+  const logOffset = logSize(env.agentLog);
+  const cpu0 = await cpuSnapshot(env);
+  const wall0 = Date.now();
+  const t0 = performance.now();
+  await createBenchService(cluster);
+  const annotated = await pollAnnotations(cluster, (a) => annotatedCount(a) === pods.length, 300_000, 'all pods annotated', (a) =>
+    log(`  ${annotatedCount(a)}/${pods.length} annotated at ${((performance.now() - t0) / 1000).toFixed(1)} s`),
+  );
+  const annotatedS = (annotated.at - t0) / 1000;
+  const cpu = cpuDelta(await cpuSnapshot(env), cpu0);
+  log(`  all annotated at ${annotatedS.toFixed(2)} s; checking ${pods.length} node ports from ${cluster.outsideNetns}`);
+  const pairs = [...annotated.annotations].map(([name, ports]) => [ports[0]!, name] as [number, string]);
+  const check = await checkAllReachable(cluster.outsideNetns, node.ip, pairs, parallel);
+  const reachableS = (performance.now() - t0) / 1000;
+  if (!check.ok) throw new Error(`not all node ports answered within the client's deadline: ${JSON.stringify(check.failed)}`);
+  log(`  all reachable at ${reachableS.toFixed(2)} s (client ${(check.elapsedMs / 1000).toFixed(2)} s, ${check.attempts} attempts in ${check.rounds} round(s))`);
+  const delta = statsDelta(reconcileStats(await agentMetrics(node)), before);
+  const lines = agentLogSince(env.agentLog, logOffset);
+  const rules = logSpan(lines, 'Added NodePortLocal rule');
+  const patches = logSpan(lines, 'Updated NodePortLocal annotation');
+  const rel = (t?: number): number | undefined => (t === undefined ? undefined : (t - wall0) / 1000);
+  return {
+    run,
+    pods: pods.length,
+    annotatedS,
+    reachableS,
+    clientS: check.elapsedMs / 1000,
+    clientAttempts: check.attempts,
+    firstRuleS: rel(rules.first),
+    lastRuleS: rel(rules.last),
+    firstPatchS: rel(patches.first),
+    lastPatchS: rel(patches.last),
+    reconciles: delta.reconciles,
+    reconcileMeanMs: delta.reconciles ? (delta.reconcileSecondsSum / delta.reconciles) * 1000 : 0,
+    patches: delta.patches,
+    listP50Ms: median(annotated.listMs),
+    uniquePorts: new Set(pairs.map(([p]) => p)).size,
+    cpuS: cpu,
+  };
+}
+
+export function runRolloutBench(opts: { pods: number; runs: number; agentArgs: readonly string[]; name: string; parallel: number }): Promise<RolloutRow[]> {
+  return withBenchEnv(opts, async (env) => {
+    const rows: RolloutRow[] = [];
+    for (let run = 1; run <= opts.runs; run++) {
+      log(`run ${run}/${opts.runs}: creating Service selecting ${opts.pods} pods`);
+      rows.push(await oneRun(env, run, opts.parallel));
+      log(`  deleting the Service, waiting until all annotations are gone`);
+      await deleteBenchServiceAndWait(env.cluster);
+    }
+    return rows;
+  });
+}
+
+function cpuCell(c: Record<string, number | undefined>): string {
+  return [c.agent, c.agentChildren, c.apiserver, c.etcd, c.standin].map((x) => fmt(x, 1)).join(' / ');
+}
+
+export function rolloutTable(rows: readonly RolloutRow[]): string {
+  const lines = [
+    '| run | pods | annotated (s) | reachable from outside (s) | client (s) / attempts | first–last DNAT rule (s) | first–last annotation PATCH (s) | reconciles | mean reconcile (ms) | PATCHes | LIST p50 (ms) | CPU s until annotated: agent / its nft children / apiserver / etcd / stand-in |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${r.run} | ${r.pods} | ${fmt(r.annotatedS)} | ${fmt(r.reachableS)} | ${fmt(r.clientS)} / ${r.clientAttempts} | ${fmt(r.firstRuleS)}–${fmt(r.lastRuleS)} | ${fmt(r.firstPatchS)}–${fmt(r.lastPatchS)} | ${r.reconciles} | ${fmt(r.reconcileMeanMs, 1)} | ${r.patches} | ${fmt(r.listP50Ms, 0)} | ${cpuCell(r.cpuS)} |`,
+    );
+  }
+  const m = (f: (r: RolloutRow) => number | undefined): number => median(rows.map(f).filter((x): x is number => x !== undefined));
+  lines.push(
+    `| **median** | ${rows[0]?.pods ?? ''} | **${fmt(m((r) => r.annotatedS))}** | **${fmt(m((r) => r.reachableS))}** | ${fmt(m((r) => r.clientS))} / ${m((r) => r.clientAttempts)} | ${fmt(m((r) => r.firstRuleS))}–${fmt(m((r) => r.lastRuleS))} | ${fmt(m((r) => r.firstPatchS))}–${fmt(m((r) => r.lastPatchS))} | ${m((r) => r.reconciles)} | ${fmt(m((r) => r.reconcileMeanMs), 1)} | ${m((r) => r.patches)} | ${fmt(m((r) => r.listP50Ms), 0)} | ${cpuCell({ agent: m((r) => r.cpuS.agent), agentChildren: m((r) => r.cpuS.agentChildren), apiserver: m((r) => r.cpuS.apiserver), etcd: m((r) => r.cpuS.etcd), standin: m((r) => r.cpuS.standin) })} |`,
+  );
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      pods: { type: 'string', default: '500' },
+      runs: { type: 'string', default: '3' },
+      'agent-args': { type: 'string', default: DEFAULT_AGENT_ARGS },
+      name: { type: 'string', default: 'nplbench3' },
+      parallel: { type: 'string', default: '25' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (process.getuid?.() !== 0) throw new Error('service-rollout needs root (the local cluster: network namespaces, nftables)');
+  const agentArgs = splitArgs(values['agent-args']);
+  const rows = await runRolloutBench({ pods: Number(values.pods), runs: Number(values.runs), agentArgs, name: values.name, parallel: Number(values.parallel) });
+  const summary = {
+    bench: 'service-rollout',
+    agentArgs,
+    medianAnnotatedS: median(rows.map((r) => r.annotatedS)),
+    medianReachableS: median(rows.map((r) => r.reachableS)),
+    goalS: 10,
+    rows,
+  };
+  process.stdout.write(`agent flags: ${agentArgs.join(' ') || '(defaults)'}\n\n${rolloutTable(rows)}\n\n${JSON.stringify(summary)}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
