@@ -443,3 +443,42 @@ describe('PortTable.withActiveMappings', () => {
     expect(t.entries().map((e) => e.podKey)).toEqual(['ns/a', 'ns/b']);
   });
 });
+
+describe('PortTable locking', () => {
+  it('installs rules outside the table lock, so concurrent adds reach the dataplane together (group commit)', async () => {
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    class GatedRules extends FakeMappingRules {
+      override async add(m: Parameters<FakeMappingRules['add']>[0]): Promise<void> {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await gate;
+        inFlight--;
+        return super.add(m);
+      }
+    }
+    const rules = new GatedRules('IPv4');
+    const t = new PortTable({ family: 'IPv4', range: { start: 61000, end: 61010 }, reserver: new FakePortReserver(), rules });
+    const adds = ['a', 'b', 'c'].map((p) => t.addRule(`ns/${p}`, '192.0.2.1', 80, 'tcp'));
+    await new Promise((r) => setImmediate(r));
+    expect(maxInFlight).toBe(3);
+    expect(t.entries().map((e) => e.nodePort)).toEqual([61000, 61001, 61002]);
+    release();
+    await Promise.all(adds);
+    expect(rules.mappings().map((m) => m.nodePort)).toEqual([61000, 61001, 61002]);
+  });
+
+  it('drops the entry and frees its port when the rule cannot be installed, even while other adds run', async () => {
+    const rules = new FakeMappingRules('IPv4');
+    const reserver = new FakePortReserver();
+    const t = new PortTable({ family: 'IPv4', range: { start: 61000, end: 61010 }, reserver, rules });
+    rules.failNext('add', 1);
+    const [bad, good] = await Promise.allSettled([t.addRule('ns/bad', '192.0.2.1', 80, 'tcp'), t.addRule('ns/good', '192.0.2.2', 80, 'tcp')]);
+    expect(bad.status).toBe('rejected');
+    expect(good.status).toBe('fulfilled');
+    expect(t.entries().map((e) => e.podKey)).toEqual(['ns/good']);
+    expect(reserver.isHeld(61000, 'tcp', 'IPv4')).toBe(false);
+  });
+});

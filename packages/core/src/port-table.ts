@@ -141,14 +141,14 @@ export class PortTable {
    * rules error) when the rule cannot be installed; on any error the table is unchanged and no
    * socket is left open.
    */
-  addRule(
+  async addRule(
     podKey: PodKey,
     podIP: string,
     podPort: number,
     protocol: Protocol,
     services: readonly string[] = [],
   ): Promise<PortEntry> {
-    return this.mutex.run(async () => {
+    const slot = await this.mutex.run(async () => {
       const existing = this.byEndpoint.get(endpointKey(podKey, podPort, protocol));
       if (existing) {
         throw new NplError('NPL_DUPLICATE_ENTRY', `existing nodeport entry for ${podIP}:${podPort}:${protocol}`);
@@ -164,10 +164,20 @@ export class PortTable {
         services: normalizeServices(services),
         defunct: false,
       });
-      await this.installOrRelease(entry, reservation);
-      this.insert({ entry, reservation });
-      return entry;
+      const added: Slot = { entry, reservation };
+      this.insert(added);
+      return added;
     });
+    // The rule is installed outside the lock, so a dataplane that batches concurrent adds (group
+    // commit) can serve several workers with one transaction. The entry is visible meanwhile; its
+    // node port is taken, so nothing else can get it.
+    try {
+      await this.installOrRelease(slot.entry, slot.reservation);
+    } catch (err) {
+      await this.mutex.run(() => Promise.resolve(this.removeIfCurrent(slot)));
+      throw err;
+    }
+    return slot.entry;
   }
 
   /**
@@ -176,11 +186,9 @@ export class PortTable {
    * (NPL_PORT_RELEASE_FAILED) fails, it stays in the table, defunct, and the call may be retried.
    * Deleting an absent entry is a no-op.
    */
-  deleteRule(podKey: PodKey, podPort: number, protocol: Protocol): Promise<void> {
-    return this.mutex.run(async () => {
-      const slot = this.byEndpoint.get(endpointKey(podKey, podPort, protocol));
-      if (slot) await this.deleteSlot(slot);
-    });
+  async deleteRule(podKey: PodKey, podPort: number, protocol: Protocol): Promise<void> {
+    const slot = await this.mutex.run(() => Promise.resolve(this.markDefunct(this.byEndpoint.get(endpointKey(podKey, podPort, protocol)))));
+    if (slot) await this.deleteSlot(slot);
   }
 
   /**
@@ -188,21 +196,26 @@ export class PortTable {
    * `deleteRule`. Every entry is attempted; the first error is thrown after the others were tried.
    * Returns the entries that were removed.
    */
-  deleteAllForPod(podKey: PodKey, keep: (e: PortEntry) => boolean = () => false): Promise<PortEntry[]> {
-    return this.mutex.run(async () => {
-      const removed: PortEntry[] = [];
-      const errors: unknown[] = [];
-      for (const slot of this.slotsForPod(podKey).filter((s) => !keep(s.entry))) {
-        try {
-          await this.deleteSlot(slot);
-          removed.push(slot.entry);
-        } catch (err) {
-          errors.push(err);
-        }
+  async deleteAllForPod(podKey: PodKey, keep: (e: PortEntry) => boolean = () => false): Promise<PortEntry[]> {
+    const slots = await this.mutex.run(() =>
+      Promise.resolve(
+        this.slotsForPod(podKey)
+          .filter((s) => !keep(s.entry))
+          .map((s) => this.markDefunct(s)!),
+      ),
+    );
+    const removed: PortEntry[] = [];
+    const errors: unknown[] = [];
+    for (const slot of slots) {
+      try {
+        await this.deleteSlot(slot);
+        removed.push(slot.entry);
+      } catch (err) {
+        errors.push(err);
       }
-      if (errors.length > 0) throw errors[0];
-      return removed;
-    });
+    }
+    if (errors.length > 0) throw errors[0];
+    return removed;
   }
 
   /** The entry of the pod endpoint, defunct or not; undefined when absent. */
@@ -341,9 +354,18 @@ export class PortTable {
     }
   }
 
+  /** Marks the slot defunct (under the lock) so its port is never reused before deletion ends. */
+  private markDefunct(slot: Slot | undefined): Slot | undefined {
+    if (slot) slot.entry = Object.freeze({ ...slot.entry, defunct: true });
+    return slot;
+  }
+
+  /**
+   * Deletes the rule and releases the socket of a defunct slot outside the lock (see addRule), then
+   * removes the slot under it. On failure the slot stays, defunct, for a retry.
+   */
   private async deleteSlot(slot: Slot): Promise<void> {
     const { entry } = slot;
-    slot.entry = Object.freeze({ ...entry, defunct: true });
     try {
       await this.rules.delete(toMapping(entry));
     } catch (err) {
@@ -363,7 +385,13 @@ export class PortTable {
         { cause: err },
       );
     }
-    this.remove(slot);
+    await this.mutex.run(() => Promise.resolve(this.removeIfCurrent(slot)));
+  }
+
+  /** Removes `slot` unless another slot took its place meanwhile. */
+  private removeIfCurrent(slot: Slot): void {
+    const { entry } = slot;
+    if (this.byEndpoint.get(endpointKey(entry.podKey, entry.podPort, entry.protocol)) === slot) this.remove(slot);
   }
 
   private async restoreOne(m: RestoredMapping): Promise<PortEntry | string> {

@@ -239,3 +239,46 @@ describe('nftStderr', () => {
     expect(nftStderr(NFT_ERROR)).toBe('Error: Could not process rule: No such file or directory');
   });
 });
+
+describe('NftablesDataplane group commit', () => {
+  const many = (n: number): DnatMapping[] =>
+    Array.from({ length: n }, (_, i) => ({ family: 'IPv4', protocol: 'tcp', nodePort: 61100 + i, podIP: `198.18.1.${10 + i}`, podPort: 80 }));
+
+  it('applies changes that wait behind a running transaction as one batch, in call order', async () => {
+    const state: Listing = { tables: 'table ip npl\n', batches: [] };
+    const dp = new NftablesDataplane({ family: 'IPv4', runner: fakeNft(state) });
+    await dp.replaceAll([]);
+    const ms = many(5);
+    await Promise.all(ms.map((m) => dp.add(m)));
+    // All five were queued before the first flush ran: one transaction after the full sync.
+    expect(state.batches).toHaveLength(2);
+    expect(state.batches![1]).toEqual({ nftables: ms.flatMap((m) => renderAdd('IPv4', m).nftables) });
+    const late = many(7).slice(5);
+    const busy = dp.add(late[0]!);
+    await Promise.resolve();
+    await Promise.all([busy, dp.delete(ms[0]!), dp.add(late[1]!)]);
+    expect(state.batches!.length).toBeLessThanOrEqual(4);
+    expect(state.batches!.slice(2).flatMap((b) => (b as NftBatch).nftables)).toEqual([
+      ...renderAdd('IPv4', late[0]!).nftables,
+      ...renderDelete('IPv4', ms[0]!, { dropHairpin: true }).nftables,
+      ...renderAdd('IPv4', late[1]!).nftables,
+    ]);
+  });
+
+  it('falls back to one change at a time when the combined batch is refused, so one bad change fails alone', async () => {
+    const state: Listing = { tables: 'table ip npl\n', batches: [] };
+    const dp = new NftablesDataplane({ family: 'IPv4', runner: fakeNft(state) });
+    await dp.replaceAll([]);
+    const ms = many(3);
+    const first = dp.add(ms[0]!);
+    state.failNext = 1;
+    const rest = Promise.allSettled([dp.add(ms[1]!), dp.add(ms[2]!)]);
+    await first;
+    const settled = await rest;
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled']);
+    // full sync, the refused group of three, then each change on its own.
+    expect(state.batches).toHaveLength(5);
+    expect((state.batches![1] as NftBatch).nftables).toHaveLength(9);
+    expect(state.batches!.slice(2)).toEqual(ms.map((m) => renderAdd('IPv4', m)));
+  });
+});

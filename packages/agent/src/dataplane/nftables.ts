@@ -124,6 +124,13 @@ interface Change {
   readonly apply: (model: NftModel) => void;
 }
 
+interface PendingChange {
+  readonly what: string;
+  readonly render: (model: NftModel) => Change;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
 export class NftablesDataplane implements Dataplane {
   readonly family: IPFamily;
   private readonly nftFamily: NftFamily;
@@ -132,6 +139,8 @@ export class NftablesDataplane implements Dataplane {
   private readonly runner: CommandRunner;
   private readonly logger: Logger | undefined;
   private readonly serial = new Serial();
+  /** Incremental changes waiting for the next transaction (group commit). */
+  private readonly pending: PendingChange[] = [];
   /** What we installed; undefined until a full sync (or a listing) tells us. */
   private model: NftModel | undefined;
 
@@ -221,38 +230,81 @@ export class NftablesDataplane implements Dataplane {
   }
 
   /**
-   * Runs one incremental change in order with every other: renders it from the model, applies it,
-   * and updates the model on success. On failure with the table present, rewrites the table with
-   * the model plus the change (see the file comment).
+   * Queues one incremental change. Changes run in call order; all changes waiting when the previous
+   * nft transaction ends go out together in ONE batch (group commit: each rendered against the model
+   * with the earlier ones applied), so concurrent workers share a transaction instead of paying one
+   * nft process each. If that combined batch fails, the changes are applied one at a time, so one
+   * bad change cannot fail the others.
    */
   private change(what: string, render: (model: NftModel) => Change): Promise<void> {
-    return this.serial.run(async () => {
-      const model = this.model ?? (await this.loadModel(what));
-      const { batch, apply } = render(model);
-      const r = await this.run(batch);
-      if (r.exitCode === 0) {
-        apply(model);
-        this.model = model;
-        this.logger?.debug({ dataplane: this.describe(), op: what }, 'dataplane changed');
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ what, render, resolve, reject });
+      void this.serial.run(() => this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const group = this.pending.splice(0);
+    if (group.length === 0) return;
+    try {
+      if (group.length > 1 && (await this.applyGroup(group))) {
+        for (const c of group) c.resolve();
         return;
       }
-      const err = await this.failure(what, r.stderr, true);
-      if (err.tableMissing) throw err;
-      const next = model.copy();
+    } catch (err) {
+      for (const c of group) c.reject(err);
+      return;
+    }
+    for (const c of group) await this.applyOne(c.what, c.render).then(c.resolve, c.reject);
+  }
+
+  /** True when the combined batch was applied; false to fall back to one change at a time. */
+  private async applyGroup(group: readonly PendingChange[]): Promise<boolean> {
+    const model = this.model ?? (await this.loadModel(group[0]!.what));
+    const next = model.copy();
+    const commands = group.flatMap((c) => {
+      const { batch, apply } = c.render(next);
       apply(next);
-      this.logger?.warn(
-        { dataplane: this.describe(), op: what, err: err.message },
-        'dataplane change rejected (table differs from what we installed): re-syncing the whole table',
-      );
-      const again = await this.run(renderFullSync(this.family, next.mappings(), this.opts));
-      if (again.exitCode !== 0) {
-        throw new DataplaneError(`${err.message}; the full re-sync of ${next.size} mapping(s) after it failed too: ${nftStderr(again.stderr) || 'no output'}`, {
-          tableMissing: false,
-          stderr: again.stderr,
-        });
-      }
-      this.model = next;
+      return batch.nftables;
     });
+    const r = await this.run({ nftables: commands });
+    if (r.exitCode !== 0) return false;
+    this.model = next;
+    this.logger?.debug({ dataplane: this.describe(), changes: group.length }, 'dataplane changed (one batch)');
+    return true;
+  }
+
+  /**
+   * Applies one change: renders it from the model, applies it, and updates the model on success.
+   * On failure with the table present, rewrites the table with the model plus the change (see the
+   * file comment).
+   */
+  private async applyOne(what: string, render: (model: NftModel) => Change): Promise<void> {
+    const model = this.model ?? (await this.loadModel(what));
+    const { batch, apply } = render(model);
+    const r = await this.run(batch);
+    if (r.exitCode === 0) {
+      apply(model);
+      this.model = model;
+      this.logger?.debug({ dataplane: this.describe(), op: what }, 'dataplane changed');
+      return;
+    }
+    const err = await this.failure(what, r.stderr, true);
+    if (err.tableMissing) throw err;
+    const next = model.copy();
+    apply(next);
+    this.logger?.warn(
+      { dataplane: this.describe(), op: what, err: err.message },
+      'dataplane change rejected (table differs from what we installed): re-syncing the whole table',
+    );
+    const again = await this.run(renderFullSync(this.family, next.mappings(), this.opts));
+    if (again.exitCode !== 0) {
+      throw new DataplaneError(`${err.message}; the full re-sync of ${next.size} mapping(s) after it failed too: ${nftStderr(again.stderr) || 'no output'}`, {
+        tableMissing: false,
+        stderr: again.stderr,
+      });
+    }
+    this.model = next;
   }
 
   /** The model read from the table itself, for a change that comes before any full sync. */
