@@ -291,6 +291,11 @@ export class NftablesDataplane implements Dataplane {
     }
     const err = await this.failure(what, r.stderr, true);
     if (err.tableMissing) throw err;
+    await this.resyncAfterRejection(what, err, model, apply);
+  }
+
+  /** A change was refused although our table exists: rewrite the table with the model plus the change. */
+  private async resyncAfterRejection(what: string, err: DataplaneError, model: NftModel, apply: (next: NftModel) => void): Promise<void> {
     const next = model.copy();
     apply(next);
     this.logger?.warn(
