@@ -191,6 +191,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
       await workers;
       await verifier;
       await Promise.all(allInformers.map((i) => i.stop()));
+      for (const dp of dataplanes.values()) dp.close();
       await health.close();
       logger.info('Shutting down NPLController');
     },

@@ -32,6 +32,8 @@ export async function uninstall(
       logger.info({ family, dataplane: dp.describe() }, 'Removed NodePortLocal rules');
     } catch (err) {
       errors.push(`${family} ${dp.describe()}: ${(err as Error).message}`);
+    } finally {
+      dp.close();
     }
   }
   let annotationsRemoved = 0;

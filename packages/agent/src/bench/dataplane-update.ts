@@ -60,6 +60,7 @@ async function inner(plane: Plane, present: number, ops: number): Promise<Update
     del.push(c - b);
   }
   await dp.teardown();
+  dp.close();
   return { plane, present, addMs: median(add), deleteMs: median(del), addDeleteMs: median(add.map((x, i) => x + del[i]!)), fullSyncMs, ops };
 }
 

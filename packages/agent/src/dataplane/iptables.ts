@@ -73,6 +73,9 @@ export class IptablesDataplane implements Dataplane {
   }
 
   /** `iptables-nft nat CHAIN`; `iptables-auto …` until the backend was detected. */
+  /** Nothing is held open between commands. */
+  close(): void {}
+
   describe(): string {
     return `${this.bin?.cmd ?? `${this.family === 'IPv4' ? 'iptables' : 'ip6tables'}-auto`} nat ${this.chain}`;
   }

@@ -30,10 +30,12 @@ describeKernel(title, () => {
   beforeAll(async () => {
     topo = createTopology('nft');
     server = await PodServer.start(topo, { tcp: [8080, 8081, 8082], udp: [5353] });
-    dp = new NftablesDataplane({ family: 'IPv4', runner: topo.runner });
+    // Batches go through a long-lived `nft -j -i` session in the node namespace, as in the agent.
+    dp = new NftablesDataplane({ family: 'IPv4', runner: topo.runner, session: ['ip', 'netns', 'exec', topo.node, 'nft'] });
   });
 
   afterAll(async () => {
+    dp?.close();
     await server?.stop();
     topo?.destroy();
   });

@@ -27,6 +27,7 @@ import type { CommandRunner } from './exec.js';
 import { ExecaRunner } from './exec.js';
 import { assertFamily, compareMappings, describeMapping } from './mappings.js';
 import { inspectNftListing } from './nft-inspect.js';
+import { NftSession } from './nft-session.js';
 import { Serial } from './serial.js';
 import type { Dataplane, DataplaneDrift } from './types.js';
 
@@ -36,6 +37,12 @@ export interface NftablesDataplaneOptions {
   readonly table?: string;
   readonly runner?: CommandRunner;
   readonly logger?: Logger;
+  /**
+   * Command (with prefix) of a long-lived `nft -j -i` session that applies batches (see
+   * nft-session.ts), or false for one `nft -f` process per batch. Default: `['nft']` with the
+   * default runner, false with an injected runner (tests pass the prefix they need).
+   */
+  readonly session?: readonly string[] | false;
 }
 
 async function withBatchFile<T>(batch: NftBatch, fn: (file: string) => Promise<T>): Promise<T> {
@@ -141,6 +148,7 @@ export class NftablesDataplane implements Dataplane {
   private readonly serial = new Serial();
   /** Incremental changes waiting for the next transaction (group commit). */
   private readonly pending: PendingChange[] = [];
+  private session: NftSession | undefined;
   /** What we installed; undefined until a full sync (or a listing) tells us. */
   private model: NftModel | undefined;
 
@@ -151,6 +159,14 @@ export class NftablesDataplane implements Dataplane {
     this.opts = { table: this.table };
     this.runner = options.runner ?? new ExecaRunner();
     this.logger = options.logger;
+    const session = options.session ?? (options.runner ? false : ['nft']);
+    this.session = session ? new NftSession({ command: session }) : undefined;
+  }
+
+  /** Ends the nft session (rules stay installed). Idempotent. */
+  close(): void {
+    this.session?.close();
+    this.session = undefined;
   }
 
   describe(): string {
@@ -329,7 +345,18 @@ export class NftablesDataplane implements Dataplane {
   }
 
   private run(batch: NftBatch): Promise<{ exitCode: number; stderr: string }> {
+    if (this.session) return this.runInSession(this.session, batch);
     return withBatchFile(batch, (file) => this.runner.run('nft', ['-j', '-f', file]));
+  }
+
+  /** Through the session; if the session itself fails (not the batch), once more as `nft -f`. */
+  private async runInSession(session: NftSession, batch: NftBatch): Promise<{ exitCode: number; stderr: string }> {
+    try {
+      return await session.run(batch);
+    } catch (err) {
+      this.logger?.warn({ dataplane: this.describe(), err: (err as Error).message }, 'nft session failed, applying the batch with nft -f');
+      return withBatchFile(batch, (file) => this.runner.run('nft', ['-j', '-f', file]));
+    }
   }
 
   private async applyOrThrow(batch: NftBatch, what: string): Promise<void> {

@@ -36,6 +36,8 @@ export interface Dataplane extends MappingRules {
   teardown(): Promise<void>;
   /** The tool's version line (e.g. `nftables v1.0.6 (Lester Gooch #5)`); throws when it cannot run. */
   available(): Promise<string>;
+  /** Releases what the dataplane holds open (the nft session); installed rules stay. Idempotent. */
+  close(): void;
   /** Where the rules live, for logs: e.g. `nftables ip npl`, `iptables-nft nat ANTREA-NODE-PORT-LOCAL`. */
   describe(): string;
 }

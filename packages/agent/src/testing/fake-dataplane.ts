@@ -45,6 +45,12 @@ export class FakeDataplane extends FakeMappingRules implements Dataplane {
     return Promise.resolve('fake');
   }
 
+  closed = false;
+
+  close(): void {
+    this.closed = true;
+  }
+
   describe(): string {
     return `fake ${this.fakeFamily}`;
   }
