@@ -35,7 +35,8 @@ export function createDataplane(o: DataplaneOptions): Dataplane {
   const runner = o.runner ?? new ExecaRunner();
   const common = { family: o.family, runner, ...(o.logger ? { logger: o.logger } : {}) };
   if (o.kind === 'nftables') {
-    return new NftablesDataplane({ ...common, ...(o.table ? { table: o.table } : {}) });
+    // A long-lived nft session unless the caller injected its own runner (tests).
+    return new NftablesDataplane({ ...common, session: o.runner ? false : ['nft'], ...(o.table ? { table: o.table } : {}) });
   }
   return new IptablesDataplane({ ...common, backend: o.iptablesBackend ?? 'auto', ...(o.chain ? { chain: o.chain } : {}) });
 }

@@ -5,7 +5,7 @@
  * gone (0.2 ms add or delete with 10,000 mappings, measured on nft 1.0.6).
  *
  * Protocol: stderr is merged into stdout (`2>&1`, so the stream stays in order); after each batch
- * the session sends a marker command (`list tables`), whose one-line JSON answer ends the batch.
+ * the session sends a marker command (`list flowtables`), whose one-line JSON answer ends the batch.
  * Text before it is nft's error output: empty means the batch was applied, anything else means it
  * was refused (all-or-nothing, as `nft -f`). A session that exits or stops answering is killed and
  * started again on the next batch.
@@ -14,7 +14,9 @@ import { spawn } from 'node:child_process';
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { NftBatch } from '@npl/core';
 
-const MARKER = JSON.stringify({ nftables: [{ list: { tables: null } }] });
+// `list flowtables` answers with one JSON line and needs no set or map cache: 0.2 ms with 10,000
+// mappings installed, where `list tables` in JSON mode loads every element (~35 ms).
+const MARKER = JSON.stringify({ nftables: [{ list: { flowtables: null } }] });
 const MARKER_ANSWER = '{"nftables": [{"metainfo"';
 
 export interface BatchResult {

@@ -318,7 +318,7 @@ export class NftablesDataplane implements Dataplane {
       { dataplane: this.describe(), op: what, err: err.message },
       'dataplane change rejected (table differs from what we installed): re-syncing the whole table',
     );
-    const again = await this.run(renderFullSync(this.family, next.mappings(), this.opts));
+    const again = await this.runFile(renderFullSync(this.family, next.mappings(), this.opts));
     if (again.exitCode !== 0) {
       throw new DataplaneError(`${err.message}; the full re-sync of ${next.size} mapping(s) after it failed too: ${nftStderr(again.stderr) || 'no output'}`, {
         tableMissing: false,
@@ -344,9 +344,10 @@ export class NftablesDataplane implements Dataplane {
     return model;
   }
 
+  /** Incremental batches: through the session when there is one. */
   private run(batch: NftBatch): Promise<{ exitCode: number; stderr: string }> {
     if (this.session) return this.runInSession(this.session, batch);
-    return withBatchFile(batch, (file) => this.runner.run('nft', ['-j', '-f', file]));
+    return this.runFile(batch);
   }
 
   /** Through the session; if the session itself fails (not the batch), once more as `nft -f`. */
@@ -355,12 +356,17 @@ export class NftablesDataplane implements Dataplane {
       return await session.run(batch);
     } catch (err) {
       this.logger?.warn({ dataplane: this.describe(), err: (err as Error).message }, 'nft session failed, applying the batch with nft -f');
-      return withBatchFile(batch, (file) => this.runner.run('nft', ['-j', '-f', file]));
+      return this.runFile(batch);
     }
   }
 
+  /** Whole-table batches (full sync, teardown): one `nft -f`, which parses large batches ~4x faster than the session. */
+  private runFile(batch: NftBatch): Promise<{ exitCode: number; stderr: string }> {
+    return withBatchFile(batch, (file) => this.runner.run('nft', ['-j', '-f', file]));
+  }
+
   private async applyOrThrow(batch: NftBatch, what: string): Promise<void> {
-    const r = await this.run(batch);
+    const r = await this.runFile(batch);
     if (r.exitCode !== 0) throw await this.failure(what, r.stderr, true);
     this.logger?.debug({ dataplane: this.describe(), op: what }, 'dataplane changed');
   }
