@@ -1,48 +1,36 @@
 /**
- * A token bucket for API calls (client-go's QPS/burst): `take()` resolves when a token is
- * available. Keeps a restarted node's hundreds of annotation patches from flooding the API server.
+ * A token bucket for API calls (client-go's QPS/burst): `take()` resolves when the call may go.
+ * Keeps a restarted node's hundreds of annotation patches from flooding the API server.
+ *
+ * Implemented as GCRA: each call is given the next slot of an absolute schedule (one every
+ * 1000/qps ms, up to `burst` ahead of time), so timer overshoot never accumulates: 400 calls at
+ * 50/s take 8 s, not 400 × (20 ms + timer delay).
  */
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
 
 export class TokenBucket {
-  private tokens: number;
-  private last: number;
-  private queue: Promise<void> = Promise.resolve();
-
-  private readonly qps: number;
-  private readonly burst: number;
+  private readonly intervalMs: number;
+  private readonly toleranceMs: number;
   private readonly clock: Clock;
+  /** Theoretical arrival time of the next call on the schedule. */
+  private tat: number;
 
-  /** `qps` 0 means unlimited. */
+  /** `qps` 0 means unlimited. `burst` calls may go at once after an idle period. */
   constructor(qps: number, burst: number, clock: Clock = realClock) {
-    this.qps = qps;
-    this.burst = burst;
+    this.intervalMs = qps > 0 ? 1000 / qps : 0;
+    this.toleranceMs = Math.max(0, burst - 1) * this.intervalMs;
     this.clock = clock;
-    this.tokens = burst;
-    this.last = clock.now();
+    this.tat = clock.now();
   }
 
-  /** Waits for a token; callers are served in call order. */
+  /** Waits for this call's slot; callers are served in call order. */
   take(): Promise<void> {
-    if (this.qps <= 0) return Promise.resolve();
-    const next = this.queue.then(() => this.waitForToken());
-    this.queue = next;
-    return next;
-  }
-
-  private async waitForToken(): Promise<void> {
-    this.refill();
-    if (this.tokens < 1) {
-      await this.clock.sleep(((1 - this.tokens) / this.qps) * 1000);
-      this.refill();
-    }
-    this.tokens -= 1;
-  }
-
-  private refill(): void {
+    if (this.intervalMs === 0) return Promise.resolve();
     const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
-    this.last = now;
+    const tat = Math.max(this.tat, now);
+    const wait = tat - this.toleranceMs - now;
+    this.tat = tat + this.intervalMs;
+    return wait > 0 ? this.clock.sleep(wait) : Promise.resolve();
   }
 }
