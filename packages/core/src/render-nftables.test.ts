@@ -8,6 +8,7 @@ import {
   renderAdd,
   renderDelete,
   renderFullSync,
+  renderRefresh,
   renderTeardown,
   type NftBatch,
 } from './render-nftables.js';
@@ -431,3 +432,16 @@ function waitForLine(child: ChildProcess, line: string): Promise<void> {
     });
   });
 }
+
+describe('renderRefresh', () => {
+  it('keeps the table: adds every object, flushes chains, maps and set, then refills, with no delete', () => {
+    const m = { family: 'IPv4' as const, protocol: 'tcp' as const, nodePort: 61000, podIP: '198.18.1.2', podPort: 80 };
+    const refresh = renderRefresh('IPv4', [m]).nftables;
+    const full = renderFullSync('IPv4', [m]).nftables;
+    expect(refresh.some((c) => 'delete' in c)).toBe(false);
+    const flushed = refresh.flatMap((c) => ('flush' in c ? [Object.keys(c.flush)[0] + ' ' + String((Object.values(c.flush)[0] as { name: string }).name)] : []));
+    expect(flushed).toEqual(['chain prerouting', 'chain output', 'chain postrouting', 'chain mappings', 'map addrs', 'map ports', 'set hairpin']);
+    // The full sync adds the same objects, rules and elements (after its add/delete/add of the table).
+    expect(refresh.filter((c) => 'add' in c)).toEqual(full.filter((c) => 'add' in c).slice(1));
+  });
+});

@@ -188,6 +188,7 @@ function distinctPodIPs(mappings: readonly DnatMapping[]): string[] {
 
 const add = (o: NftObject): NftCommand => ({ add: o });
 const del = (o: NftObject): NftCommand => ({ delete: o });
+const flush = (o: NftObject): NftCommand => ({ flush: o });
 
 /**
  * The whole table of one family replaced by exactly `mappings`, in one batch: `add table` then
@@ -200,23 +201,41 @@ const del = (o: NftObject): NftCommand => ({ delete: o });
 export function renderFullSync(family: IPFamily, mappings: readonly DnatMapping[], opts: NftOptions = {}): NftBatch {
   mappings.forEach((m) => checkFamily(family, m));
   const c = context(family, opts);
-  const elements =
-    mappings.length === 0
-      ? []
-      : [
-          add(elementObj(c, NFT_ADDRS_MAP, mappings.map(addrElement))),
-          add(elementObj(c, NFT_PORTS_MAP, mappings.map(portElement))),
-          add(elementObj(c, NFT_HAIRPIN_SET, distinctPodIPs(mappings).map(hairpinElement))),
-        ];
   return {
     nftables: [
       add(tableObj(c)),
       del(tableObj(c)),
       add(tableObj(c)),
       ...[...staticObjects(c), ...staticRules(c)].map(add),
-      ...elements,
+      ...elementCommands(c, mappings),
     ],
   };
+}
+
+/**
+ * The whole table of one family replaced by exactly `mappings` WITHOUT deleting the table: every
+ * object is added (a no-op when it exists with the same definition), then chains, maps and the set
+ * are flushed and refilled, in one transaction. The base chains stay registered throughout, so no
+ * new connection can slip past the nat hooks while it runs (deleting a table unregisters its hooks
+ * for an instant; kube-proxy's nftables mode never deletes its table either). The batch is refused
+ * when an existing object has another definition (an older shape, a hand edit): use renderFullSync.
+ */
+export function renderRefresh(family: IPFamily, mappings: readonly DnatMapping[], opts: NftOptions = {}): NftBatch {
+  mappings.forEach((m) => checkFamily(family, m));
+  const c = context(family, opts);
+  const objects = staticObjects(c);
+  return {
+    nftables: [add(tableObj(c)), ...objects.map(add), ...objects.map(flush), ...staticRules(c).map(add), ...elementCommands(c, mappings)],
+  };
+}
+
+function elementCommands(c: Ctx, mappings: readonly DnatMapping[]): NftCommand[] {
+  if (mappings.length === 0) return [];
+  return [
+    add(elementObj(c, NFT_ADDRS_MAP, mappings.map(addrElement))),
+    add(elementObj(c, NFT_PORTS_MAP, mappings.map(portElement))),
+    add(elementObj(c, NFT_HAIRPIN_SET, distinctPodIPs(mappings).map(hairpinElement))),
+  ];
 }
 
 /** Add-then-delete of one mapping's map elements: succeeds whether they exist (with these values) or not. */

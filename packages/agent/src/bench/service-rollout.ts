@@ -121,7 +121,7 @@ async function oneRun(env: BenchEnv, run: number, parallel: number): Promise<Rol
   };
 }
 
-export function runRolloutBench(opts: { pods: number; runs: number; agentArgs: readonly string[]; name: string; parallel: number }): Promise<RolloutRow[]> {
+export function runRolloutBench(opts: { pods: number; runs: number; agentArgs: readonly string[]; name: string; parallel: number; settleMs?: number }): Promise<RolloutRow[]> {
   return withBenchEnv(opts, async (env) => {
     const rows: RolloutRow[] = [];
     for (let run = 1; run <= opts.runs; run++) {
@@ -129,6 +129,9 @@ export function runRolloutBench(opts: { pods: number; runs: number; agentArgs: r
       rows.push(await oneRun(env, run, opts.parallel));
       log(`  deleting the Service, waiting until all annotations are gone`);
       await deleteBenchServiceAndWait(env.cluster);
+      // Removing 500 annotations spends the agent's API burst; let it refill (burst/qps = 2 s at the
+      // defaults) so every run starts as the first one does.
+      await new Promise((r) => setTimeout(r, opts.settleMs ?? 3_000));
     }
     return rows;
   });

@@ -84,6 +84,26 @@ describeKernel(title, () => {
     expect(await dp.verify([web, api])).toMatchObject({ inSync: false, missing: [api], unexpected: [] });
   });
 
+  it('a full re-sync keeps the table and its hooks (same kernel handle), so new connections never miss the DNAT', async () => {
+    const handle = (): number | undefined =>
+      (JSON.parse(nft('-j', 'list', 'tables')) as { nftables: { table?: { name: string; handle: number } }[] }).nftables.find((o) => o.table?.name === 'npl')?.table?.handle;
+    await dp.replaceAll([web]);
+    const before = handle();
+    expect(before).toBeDefined();
+    await dp.replaceAll([web, api]);
+    expect(handle()).toBe(before);
+    expect(request(topo.outside, [['tcp', NODE_IP, 61001]])).toEqual(['pod:tcp:8081']);
+  });
+
+  it('a full re-sync over a table of another shape (an older version, a hand edit) recreates it', async () => {
+    nft('delete', 'table', 'ip', 'npl');
+    nft('add', 'table', 'ip', 'npl');
+    nft('add', 'map', 'ip', 'npl', 'addrs', '{ type inet_service : ipv4_addr ; }');
+    await dp.replaceAll([web]);
+    expect((await dp.verify([web])).inSync).toBe(true);
+    expect(request(topo.outside, [['tcp', NODE_IP, 61000]])).toEqual(['pod:tcp:8080']);
+  });
+
   it('add: an absent mapping, the identical mapping again, and a new target for an installed node port', async () => {
     await dp.replaceAll([web]);
     // (a) absent, (b) identical again.

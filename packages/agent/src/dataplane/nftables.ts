@@ -20,7 +20,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { DEFAULT_NFT_TABLE, canonicalIP, nftFamily, parseNftRuleset, renderAdd, renderDelete, renderFullSync, renderTeardown } from '@npl/core';
+import { DEFAULT_NFT_TABLE, canonicalIP, nftFamily, parseNftRuleset, renderAdd, renderDelete, renderFullSync, renderRefresh, renderTeardown } from '@npl/core';
 import type { DnatMapping, IPFamily, NftBatch, NftFamily, NftOptions } from '@npl/core';
 import { DataplaneError, stderrForMessage } from './dataplane-error.js';
 import type { CommandRunner } from './exec.js';
@@ -240,8 +240,17 @@ export class NftablesDataplane implements Dataplane {
     return compareMappings(expected, { ...found, tableMissing: false });
   }
 
+  /**
+   * Replaces the table's content by `ms` keeping the table and its hooks (renderRefresh: no instant
+   * without DNAT for new connections, e.g. during an agent restart); when the existing table has
+   * another shape, deletes and recreates it (renderFullSync).
+   */
   private async fullSync(ms: readonly DnatMapping[], what: string): Promise<void> {
-    await this.applyOrThrow(renderFullSync(this.family, ms, this.opts), what);
+    const refreshed = await this.runFile(renderRefresh(this.family, ms, this.opts));
+    if (refreshed.exitCode !== 0) {
+      this.logger?.info({ dataplane: this.describe(), err: nftStderr(refreshed.stderr) }, 'table has another shape, recreating it');
+      await this.applyOrThrow(renderFullSync(this.family, ms, this.opts), what);
+    }
     this.model = new NftModel(ms);
   }
 
