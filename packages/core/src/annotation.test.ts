@@ -13,6 +13,7 @@ import {
   parseNplAnnotation,
   type NplAnnotationEntry,
 } from './annotation.js';
+import { errorOf } from './testing/error-of.js';
 
 const SINGLE =
   '[{"podPort":8080,"nodeIP":"10.10.10.10","nodePort":61002,"protocol":"tcp","ipFamily":"IPv4"}]';
@@ -35,14 +36,6 @@ const v6 = (podPort: number, nodePort: number, protocol: 'tcp' | 'udp' = 'tcp'):
   ipFamily: 'IPv6',
 });
 
-function errorOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('annotation keys', () => {
   it('are Antrea\'s', () => {

@@ -13,15 +13,8 @@ import {
   rangeIntersection,
   rangesOverlap,
 } from './port-range.js';
+import { errorOf } from './testing/error-of.js';
 
-function errorOf(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('parsePortRange', () => {
   it.each([

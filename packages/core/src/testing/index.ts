@@ -1,2 +1,3 @@
 export * from './fakes.js';
 export * from './npl-harness.js';
+export * from './error-of.js';
