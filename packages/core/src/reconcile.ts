@@ -87,9 +87,7 @@ export async function reconcilePod(input: PodReconcileInput): Promise<PodReconci
   const { key, pod, tables } = input;
   if (pod === undefined) {
     for (const t of tables.values()) {
-      const removed = t.entriesForPod(key);
-      await t.deleteAllForPod(key);
-      removed.forEach((entry) => input.onStep?.({ op: 'delete', entry, reason: 'not-wanted' }, entry));
+      for (const entry of await t.deleteAllForPod(key)) input.onStep?.({ op: 'delete', entry, reason: 'not-wanted' }, entry);
     }
     return { annotation: { kind: 'none' } };
   }
