@@ -68,29 +68,26 @@ export async function serviceAccountKubeconfig(
   cluster: { readonly kubeConfig: KubeConfig; readonly dir: string; readonly server: string },
   identity: ServiceAccountIdentity,
 ): Promise<string> {
-  const [spec] = await resolveNodeProcesses(cluster.kubeConfig, [{ name: identity.name, command: 'true', args: [], serviceAccount: identity }], {
-    dir: cluster.dir,
-    server: cluster.server,
-    caCertFile: path.join(cluster.dir, 'pki', 'ca.crt'),
-  });
-  return spec!.kubeconfig!;
+  return identityKubeconfig(cluster.kubeConfig, identity, { dir: cluster.dir, server: cluster.server, caCertFile: path.join(cluster.dir, 'pki', 'ca.crt') });
+}
+
+interface IdentityFiles {
+  readonly dir: string;
+  readonly server: string;
+  readonly caCertFile: string;
+}
+
+async function identityKubeconfig(kc: KubeConfig, identity: ServiceAccountIdentity, opts: IdentityFiles): Promise<string> {
+  await applyManifests(kc, identity.manifests ?? []);
+  const caData = (await readFile(opts.caCertFile)).toString('base64');
+  return tokenKubeconfig(kc, identity, opts.dir, opts.server, caData);
 }
 
 /** Give every spec with a serviceAccount its kubeconfig (manifests applied first). */
-export async function resolveNodeProcesses(
-  kc: KubeConfig,
-  specs: readonly NodeProcessSpec[],
-  opts: { readonly dir: string; readonly server: string; readonly caCertFile: string },
-): Promise<NodeProcessSpec[]> {
-  const caData = (await readFile(opts.caCertFile)).toString('base64');
+export async function resolveNodeProcesses(kc: KubeConfig, specs: readonly NodeProcessSpec[], opts: IdentityFiles): Promise<NodeProcessSpec[]> {
   const out: NodeProcessSpec[] = [];
   for (const spec of specs) {
-    if (!spec.serviceAccount) {
-      out.push(spec);
-      continue;
-    }
-    await applyManifests(kc, spec.serviceAccount.manifests ?? []);
-    out.push({ ...spec, kubeconfig: await tokenKubeconfig(kc, spec.serviceAccount, opts.dir, opts.server, caData) });
+    out.push(spec.serviceAccount ? { ...spec, kubeconfig: await identityKubeconfig(kc, spec.serviceAccount, opts) } : spec);
   }
   return out;
 }
