@@ -167,7 +167,6 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
     controller.enqueueAll();
     ready = true;
     metrics.ready.set(1);
-    controller.updateGauges();
     logger.info({ families: [...tables.keys()] }, 'NodePortLocal agent is ready');
     if (config.verifyMs > 0) verifier = verifyLoop({ tables, dataplanes, metrics, logger, clock, intervalMs: config.verifyMs, signal: stopSignal.signal, events, nodeName: config.nodeName });
   })();

@@ -61,7 +61,9 @@ export function serviceProblem(svc: V1Service): string | undefined {
 export class NplController {
   private currentNodeIPs: NodeIPs = {};
 
-  constructor(private readonly deps: ControllerDeps) {}
+  constructor(private readonly deps: ControllerDeps) {
+    deps.metrics.registry.onCollect(() => this.updateGauges());
+  }
 
   /** The node IPs the annotations carry now. */
   nodeIPs(): NodeIPs {
@@ -108,7 +110,6 @@ export class NplController {
       throw err;
     } finally {
       metrics.reconcileSeconds.observe((performance.now() - started) / 1000);
-      this.updateGauges();
     }
   }
 
@@ -193,8 +194,8 @@ export class NplController {
     this.enqueueAll();
   }
 
-  /** Recount the mapping and free-port gauges from the tables. */
-  updateGauges(): void {
+  /** Recount the mapping, free-port and queue gauges from the tables (run at each /metrics scrape). */
+  private updateGauges(): void {
     const { metrics, tables, queue } = this.deps;
     metrics.mappings.reset();
     metrics.portsFree.reset();

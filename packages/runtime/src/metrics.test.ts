@@ -47,4 +47,18 @@ describe('Registry', () => {
     expect(() => r.counter('c_total', 'c').inc({}, -1)).toThrow('cannot decrease');
     expect(() => r.histogram('h', 'h', [1, 1])).toThrow('buckets must increase');
   });
+
+  it('runs collectors at render time, and a throwing one does not stop the rest', () => {
+    const r = new Registry();
+    const g = r.gauge('npl_items', 'Items.');
+    let items = 0;
+    r.onCollect(() => {
+      throw new Error('broken');
+    });
+    r.onCollect(() => g.set(items));
+    items = 3;
+    expect(r.render()).toContain('npl_items 3');
+    items = 5;
+    expect(r.render()).toContain('npl_items 5');
+  });
 });

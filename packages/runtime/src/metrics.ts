@@ -152,6 +152,15 @@ export const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 
 export class Registry {
   private readonly metrics = new Map<string, Metric>();
+  private readonly collectors: (() => void)[] = [];
+
+  /**
+   * `fn` runs at every `render`, before the text is made: set gauges that are derived from state
+   * here (e.g. counts of a table) instead of after every change. A collector that throws is skipped.
+   */
+  onCollect(fn: () => void): void {
+    this.collectors.push(fn);
+  }
 
   counter(name: string, help: string): Counter {
     return this.register(new Counter(name, help));
@@ -167,6 +176,13 @@ export class Registry {
 
   /** The exposition text, metrics in registration order. */
   render(): string {
+    for (const collect of this.collectors) {
+      try {
+        collect();
+      } catch {
+        // A broken collector leaves its gauges at their last value; the rest still render.
+      }
+    }
     const out: string[] = [];
     for (const m of this.metrics.values()) {
       out.push(`# HELP ${m.name} ${m.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${m.name} ${m.type}`, ...m.render());

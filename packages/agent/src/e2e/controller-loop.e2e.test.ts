@@ -112,6 +112,8 @@ describeWithCluster('npl-agent controller loop against a real API server (Antrea
     expect(agent!.metrics.dataplaneRepairs.get({ family: 'IPv4' })).toBeGreaterThanOrEqual(1);
     const metrics = await agent!.health.inject('/metrics');
     expect(metrics.body).toContain('npl_agent_dataplane_repairs_total{family="IPv4"}');
+    expect(metrics.body).toContain('npl_agent_mappings{family="IPv4",protocol="tcp"} 1');
+    expect(metrics.body).toContain('npl_agent_ports_free{family="IPv4",protocol="tcp"} 1000');
   }, T);
 
   it('an exhausted port range leaves the Pod unannotated and raises a Warning Event on it', async () => {
