@@ -29,6 +29,24 @@ describe('health server', () => {
   });
 });
 
+describe('health server liveness checks', () => {
+  it('/healthz answers 503 naming a failing liveness check (e.g. a leader Lease not renewed), 200 otherwise', async () => {
+    let stale = false;
+    const app = createHealthServer({
+      registry: new Registry(),
+      checks: [],
+      liveness: [{ name: 'leader-election', check: () => (stale ? 'leader Lease ns/l not renewed for 31000 ms' : undefined) }],
+    });
+    const ok = await app.inject('/healthz');
+    expect([ok.statusCode, ok.body]).toEqual([200, '[+] leader-election ok\nhealthz check passed\n']);
+    stale = true;
+    const failing = await app.inject('/healthz');
+    expect([failing.statusCode, failing.body]).toEqual([503, '[-] leader-election: leader Lease ns/l not renewed for 31000 ms\nhealthz check failed\n']);
+    expect((await app.inject('/readyz')).statusCode).toBe(200);
+    await app.close();
+  });
+});
+
 describe('parseListenAddress', () => {
   it.each([
     [':8080', { host: '0.0.0.0', port: 8080 }],

@@ -1,41 +1,49 @@
 /**
- * The probe and metrics endpoint of a deployable: `/healthz` (the process serves), `/readyz` (every
- * readiness check passes; the body names the failing ones), `/metrics` (Prometheus text).
+ * The probe and metrics endpoint of a deployable: `/healthz` (the process serves and every liveness
+ * check passes, e.g. the leader's Lease is renewed), `/readyz` (every readiness check passes), both
+ * naming the failing checks in their body when they answer 503, and `/metrics` (Prometheus text).
  */
 import type { FastifyInstance } from 'fastify';
 import { fastify } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from './metrics.js';
 
-export interface ReadinessCheck {
+/** A named probe check: `check()` returns undefined when it passes, else why not (shown in the body). */
+export interface HealthCheck {
   readonly name: string;
-  /** Undefined when ready, else why not (shown in the /readyz body). */
   check(): string | undefined;
 }
 
+/** A check of `/readyz`. */
+export type ReadinessCheck = HealthCheck;
+
 export interface HealthServerOptions {
   readonly registry: Registry;
-  readonly checks: readonly ReadinessCheck[];
+  /** Readiness checks (`/readyz`). */
+  readonly checks: readonly HealthCheck[];
+  /** Liveness checks (`/healthz`); with none, `/healthz` answers `ok` while the process serves. */
+  readonly liveness?: readonly HealthCheck[];
   readonly logger?: Logger;
+}
+
+function probe(checks: readonly HealthCheck[], what: string): { code: number; body: string } {
+  const results = checks.map((c) => ({ name: c.name, reason: c.check() }));
+  const failed = results.some((r) => r.reason !== undefined);
+  const lines = results.map((r) => (r.reason === undefined ? `[+] ${r.name} ok` : `[-] ${r.name}: ${r.reason}`));
+  return { code: failed ? 503 : 200, body: `${lines.join('\n')}\n${what} check ${failed ? 'failed' : 'passed'}\n` };
 }
 
 export function createHealthServer(options: HealthServerOptions): FastifyInstance {
   const app = fastify({ logger: false });
-  app.get('/healthz', (_req, reply) => reply.type('text/plain').send('ok\n'));
+  const liveness = options.liveness ?? [];
+  app.get('/healthz', (_req, reply) => {
+    if (liveness.length === 0) return reply.type('text/plain').send('ok\n');
+    const { code, body } = probe(liveness, 'healthz');
+    return reply.code(code).type('text/plain').send(body);
+  });
   app.get('/readyz', (_req, reply) => {
-    const failing = options.checks
-      .map((c) => ({ name: c.name, reason: c.check() }))
-      .filter((c): c is { name: string; reason: string } => c.reason !== undefined);
-    const body = options.checks
-      .map((c) => {
-        const f = failing.find((x) => x.name === c.name);
-        return f ? `[-] ${c.name}: ${f.reason}` : `[+] ${c.name} ok`;
-      })
-      .join('\n');
-    return reply
-      .code(failing.length ? 503 : 200)
-      .type('text/plain')
-      .send(`${body}\n${failing.length ? 'readyz check failed' : 'readyz check passed'}\n`);
+    const { code, body } = probe(options.checks, 'readyz');
+    return reply.code(code).type('text/plain').send(body);
   });
   app.get('/metrics', (_req, reply) =>
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(options.registry.render()),

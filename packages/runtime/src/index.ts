@@ -7,3 +7,8 @@ export * from './logger.js';
 export * from './health.js';
 export * from './rate-limiter.js';
 export * from './poll.js';
+export * from './errors.js';
+export * from './manager.js';
+export * from './runnables.js';
+export * from './lease.js';
+export * from './leader-election.js';

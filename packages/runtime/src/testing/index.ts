@@ -1,1 +1,3 @@
 export * from './fake-list-watch.js';
+export * from './fake-lease.js';
+export * from './manager-harness.js';
