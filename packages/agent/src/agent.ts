@@ -1,16 +1,29 @@
 /**
- * npl-agent's life cycle, in Antrea's start-up order (spec §5): informers synced, node IPs known,
- * mappings restored from annotations (same node ports, sockets held), one full dataplane sync per
- * family with backoff, then workers. Rules stay in the kernel when the agent stops, so traffic keeps
- * flowing across restarts and upgrades.
+ * npl-agent's life cycle: a Manager (@npl/runtime) running runnables in Antrea's start-up order
+ * (spec §5): health server, informers synced, node IPs known, mappings restored from annotations
+ * (same node ports, sockets held), one full dataplane sync per family with backoff, then workers and
+ * the drift-repair loop; stopped in reverse. Rules stay in the kernel when the agent stops, so
+ * traffic keeps flowing across restarts and upgrades.
  */
 import { readFile } from 'node:fs/promises';
 import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { IPFamily, MappingRules, PortReserver } from '@npl/core';
 import { ephemeralOverlap, formatPortRange, IP_FAMILIES, planRestore, PortTable, restoreBackoff } from '@npl/core';
-import type { Clock, Logger } from '@npl/runtime';
-import { createHealthServer, Informer, kubeListWatch, parseListenAddress, realClock, runWorkers, TokenBucket, WorkQueue } from '@npl/runtime';
+import type { Clock, ListWatchSource, Logger, Runnable } from '@npl/runtime';
+import {
+  createHealthServer,
+  Informer,
+  informersRunnable,
+  kubeListWatch,
+  Manager,
+  periodicRunnable,
+  realClock,
+  serverRunnable,
+  TokenBucket,
+  workersRunnable,
+  WorkQueue,
+} from '@npl/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { AgentConfig } from './config.js';
 import { NplController } from './controller.js';
@@ -32,6 +45,16 @@ export interface AgentOverrides {
   readonly clock?: Clock;
   /** Text of net.ipv4.ip_local_port_range; read from /proc when absent. */
   readonly ephemeralRange?: string;
+  /** List and watch of this node's Pods, all Services and this Node; built from the kubeconfig when absent. */
+  readonly sources?: AgentSources;
+  readonly annotations?: AnnotationWriter;
+  readonly events?: EventRecorder;
+}
+
+export interface AgentSources {
+  readonly pods: ListWatchSource<V1Pod>;
+  readonly services: ListWatchSource<V1Service>;
+  readonly nodes: ListWatchSource<V1Node>;
 }
 
 export interface AgentHandle {
@@ -40,14 +63,22 @@ export interface AgentHandle {
   readonly dataplanes: ReadonlyMap<IPFamily, Dataplane>;
   readonly metrics: AgentMetrics;
   readonly health: FastifyInstance;
+  /** The lifecycle: runnables in start order (see `AGENT_RUNNABLES`). */
+  readonly manager: Manager;
   /** Address the health server listens on, e.g. `127.0.0.1:10361`. */
   readonly healthAddress: string;
-  /** Resolves once the start-up sync is done and workers run. */
+  /** Resolves once the start-up sync is done and workers run; rejects when a runnable failed to start. */
   readonly ready: Promise<void>;
   isReady(): boolean;
   /** Stop workers, informers and the health server; releases sockets but leaves rules in place. */
   stop(): Promise<void>;
 }
+
+/**
+ * The agent's runnables in start order (stopped in reverse): Antrea's start-up order with the health
+ * server first. `drift-repair` only when --verify-period is not 0. No leadership: one agent per node.
+ */
+export const AGENT_RUNNABLES = ['health', 'informers', 'node-ips', 'dataplanes', 'restore', 'startup-sync', 'workers', 'drift-repair'] as const;
 
 function loadKubeConfig(config: AgentConfig): KubeConfig {
   const kc = new KubeConfig();
@@ -78,51 +109,129 @@ interface Informers {
   readonly nodes: Informer<V1Node>;
 }
 
-function createInformers(kc: KubeConfig, core: CoreV1Api, config: AgentConfig, logger: Logger, clock: Clock): Informers {
-  const onError = (err: unknown, context: string): void => logger.warn({ err: apiMessage(err), context }, 'Watch failed, relisting with backoff');
-  const common = { clock, relistMs: config.relistMs, onError };
+function kubeSources(kc: KubeConfig, config: AgentConfig): AgentSources {
+  const core = kc.makeApiClient(CoreV1Api);
   return {
-    pods: new Informer<V1Pod>({
-      ...common,
-      name: 'pods',
-      source: kubeListWatch(kc, {
-        path: '/api/v1/pods',
-        fieldSelector: `spec.nodeName=${config.nodeName}`,
-        list: (o) => core.listPodForAllNamespaces(o),
-      }),
+    pods: kubeListWatch(kc, {
+      path: '/api/v1/pods',
+      fieldSelector: `spec.nodeName=${config.nodeName}`,
+      list: (o) => core.listPodForAllNamespaces(o),
     }),
-    services: new Informer<V1Service>({
-      ...common,
-      name: 'services',
-      source: kubeListWatch(kc, { path: '/api/v1/services', list: (o) => core.listServiceForAllNamespaces(o) }),
-    }),
-    nodes: new Informer<V1Node>({
-      ...common,
-      name: 'nodes',
-      source: kubeListWatch(kc, {
-        path: '/api/v1/nodes',
-        fieldSelector: `metadata.name=${config.nodeName}`,
-        list: (o) => core.listNode(o),
-      }),
+    services: kubeListWatch(kc, { path: '/api/v1/services', list: (o) => core.listServiceForAllNamespaces(o) }),
+    nodes: kubeListWatch(kc, {
+      path: '/api/v1/nodes',
+      fieldSelector: `metadata.name=${config.nodeName}`,
+      list: (o) => core.listNode(o),
     }),
   };
 }
 
-export async function startAgent(config: AgentConfig, logger: Logger, overrides: AgentOverrides = {}): Promise<AgentHandle> {
-  const clock = overrides.clock ?? realClock;
+function createInformers(sources: AgentSources, config: AgentConfig, logger: Logger, clock: Clock): Informers {
+  const onError = (err: unknown, context: string): void => logger.warn({ err: apiMessage(err), context }, 'Watch failed, relisting with backoff');
+  const common = { clock, relistMs: config.relistMs, onError };
+  return {
+    pods: new Informer<V1Pod>({ ...common, name: 'pods', source: sources.pods }),
+    services: new Informer<V1Service>({ ...common, name: 'services', source: sources.services }),
+    nodes: new Informer<V1Node>({ ...common, name: 'nodes', source: sources.nodes }),
+  };
+}
+
+interface KubeSides {
+  readonly sources: AgentSources;
+  readonly annotations: AnnotationWriter;
+  readonly events: EventRecorder;
+}
+
+function kubeSides(config: AgentConfig, logger: Logger, clock: Clock, overrides: AgentOverrides): KubeSides {
+  const { sources, annotations, events } = overrides;
+  if (sources && annotations && events) return { sources, annotations, events };
   const kc = overrides.kubeConfig ?? loadKubeConfig(config);
   const core = kc.makeApiClient(CoreV1Api);
-  const metrics = createAgentMetrics();
   const bucket = new TokenBucket(config.apiQps, config.apiBurst, clock);
-  const annotations = new ApiAnnotationWriter(core, () => bucket.take());
-  const events = new ApiEventRecorder({
-    core,
-    component: 'npl-agent',
-    host: config.nodeName,
-    clock,
-    onError: (err) => logger.debug({ err: apiMessage(err) }, 'Could not record Event'),
-  });
-  const informers = createInformers(kc, core, config, logger, clock);
+  return {
+    sources: sources ?? kubeSources(kc, config),
+    annotations: annotations ?? new ApiAnnotationWriter(core, () => bucket.take()),
+    events:
+      events ??
+      new ApiEventRecorder({
+        core,
+        component: 'npl-agent',
+        host: config.nodeName,
+        clock,
+        onError: (err) => logger.debug({ err: apiMessage(err) }, 'Could not record Event'),
+      }),
+  };
+}
+
+interface AgentParts {
+  readonly config: AgentConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly overrides: AgentOverrides;
+  readonly informers: Informers;
+  readonly controller: NplController;
+  readonly queue: WorkQueue<string>;
+  readonly tables: Map<IPFamily, PortTable>;
+  readonly dataplanes: Map<IPFamily, Dataplane>;
+  readonly annotations: AnnotationWriter;
+  readonly events: EventRecorder;
+  readonly metrics: AgentMetrics;
+}
+
+/** The start-up steps between caches synced and workers, in Antrea's order. */
+function startupRunnables(p: AgentParts): Runnable[] {
+  const { config, logger, clock, overrides, controller, tables, dataplanes } = p;
+  return [
+    { name: 'node-ips', start: (signal) => waitForNodeIPs(controller, logger, clock, signal) },
+    {
+      name: 'dataplanes',
+      async start() {
+        const reserver = overrides.reserver ?? new SocketPortReserver();
+        for (const family of IP_FAMILIES.filter((f) => controller.nodeIPs()[f])) {
+          const dp = overrides.dataplane?.(family) ?? createDataplane({ kind: config.dataplane, family, table: config.nftTable, chain: config.iptablesChain, logger });
+          dataplanes.set(family, dp);
+          await dp.init();
+          tables.set(family, new PortTable({ family, range: config.portRange, reserver, rules: dp }));
+        }
+      },
+      stop() {
+        // Closes our nft sessions only: the rules stay in the kernel so traffic keeps flowing.
+        for (const dp of dataplanes.values()) dp.close();
+        return Promise.resolve();
+      },
+    },
+    { name: 'restore', start: () => restoreMappings({ informers: p.informers, tables, annotations: p.annotations, logger, config }) },
+    { name: 'startup-sync', start: (signal) => syncWithBackoff(tables, logger, clock, signal) },
+  ];
+}
+
+function agentRunnables(p: AgentParts, server: Runnable): Runnable[] {
+  const { config, logger, clock, controller, queue, informers } = p;
+  const runnables: Runnable[] = [
+    server,
+    informersRunnable('informers', [informers.pods, informers.services, informers.nodes]),
+    ...startupRunnables(p),
+    workersRunnable({
+      name: 'workers',
+      queue,
+      handle: (key) => controller.syncPod(key),
+      workers: config.workers,
+      onError: (key, err, retryIn) => logger.error({ pod: key, err: (err as Error).message, retryInMs: retryIn }, 'Error syncing Pod, requeuing'),
+      onStarted: () => controller.enqueueAll(),
+    }),
+  ];
+  if (config.verifyMs > 0) {
+    const deps = { tables: p.tables, dataplanes: p.dataplanes, metrics: p.metrics, logger, events: p.events, nodeName: config.nodeName };
+    runnables.push(periodicRunnable({ name: 'drift-repair', intervalMs: config.verifyMs, clock, run: () => verifyOnce(deps) }));
+  }
+  return runnables;
+}
+
+export async function startAgent(config: AgentConfig, logger: Logger, overrides: AgentOverrides = {}): Promise<AgentHandle> {
+  const clock = overrides.clock ?? realClock;
+  const metrics = createAgentMetrics();
+  const { sources, annotations, events } = kubeSides(config, logger, clock, overrides);
+  const informers = createInformers(sources, config, logger, clock);
   const allInformers = [informers.pods, informers.services, informers.nodes] as const;
   const queue = new WorkQueue<string>({ clock });
   const tables = new Map<IPFamily, PortTable>();
@@ -131,48 +240,28 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
   controller.registerHandlers();
 
   let ready = false;
-  const stopSignal = new AbortController();
+  let stopping = false;
   const checks = [
     { name: 'informers', check: () => (allInformers.every((i) => i.hasSynced()) ? undefined : 'caches not synced yet') },
     { name: 'startup-sync', check: () => (ready ? undefined : 'start-up dataplane sync not done yet') },
   ];
   const health = createHealthServer({ registry: metrics.registry, checks, logger });
-  const { host, port } = parseListenAddress(config.healthAddress, '--health-address');
-  await health.listen({ host, port });
-  const bound = health.server.address();
-  const healthAddress = typeof bound === 'object' && bound ? `${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port}` : config.healthAddress;
+  const server = serverRunnable('health', health, config.healthAddress, '--health-address');
+  const parts: AgentParts = { config, logger, clock, overrides, informers, controller, queue, tables, dataplanes, annotations, events, metrics };
+  const manager = new Manager({ logger, clock });
+  for (const r of agentRunnables(parts, server)) manager.add(r);
 
   await warnOnEphemeralOverlap(config, logger, overrides.ephemeralRange);
   logger.info({ node: config.nodeName, portRange: formatPortRange(config.portRange), dataplane: config.dataplane }, 'Starting NPLController');
-  for (const informer of allInformers) informer.start();
-
-  let workers: Promise<void> | undefined;
-  let verifier: Promise<void> | undefined;
-  const readyPromise = (async () => {
-    await Promise.all(allInformers.map((i) => i.synced()));
-    await waitForNodeIPs(controller, logger, clock, stopSignal.signal);
-    const reserver = overrides.reserver ?? new SocketPortReserver();
-    for (const family of IP_FAMILIES.filter((f) => controller.nodeIPs()[f])) {
-      const dp = overrides.dataplane?.(family) ?? createDataplane({ kind: config.dataplane, family, table: config.nftTable, chain: config.iptablesChain, logger });
-      await dp.init();
-      dataplanes.set(family, dp);
-      tables.set(family, new PortTable({ family, range: config.portRange, reserver, rules: dp }));
-    }
-    await restoreMappings({ informers, tables, annotations, logger, config });
-    await syncWithBackoff(tables, logger, clock, stopSignal.signal);
-    workers = runWorkers(queue, (key) => controller.syncPod(key), {
-      workers: config.workers,
-      onError: (key, err, retryIn) => logger.error({ pod: key, err: (err as Error).message, retryInMs: retryIn }, 'Error syncing Pod, requeuing'),
-    });
-    controller.enqueueAll();
+  const readyPromise = manager.start().then(() => {
     ready = true;
     metrics.ready.set(1);
     logger.info({ families: [...tables.keys()] }, 'NodePortLocal agent is ready');
-    if (config.verifyMs > 0) verifier = verifyLoop({ tables, dataplanes, metrics, logger, clock, intervalMs: config.verifyMs, signal: stopSignal.signal, events, nodeName: config.nodeName });
-  })();
-  readyPromise.catch((err: unknown) => {
-    if (!stopSignal.signal.aborted) logger.error({ err: (err as Error).message }, 'Agent start-up failed');
   });
+  readyPromise.catch((err: unknown) => {
+    if (!stopping) logger.error({ err: (err as Error).message }, 'Agent start-up failed');
+  });
+  await manager.whenStarted('health');
 
   return {
     controller,
@@ -180,18 +269,13 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
     dataplanes,
     metrics,
     health,
-    healthAddress,
+    manager,
+    healthAddress: server.address(),
     ready: readyPromise,
     isReady: () => ready,
     async stop() {
-      stopSignal.abort(new Error('agent stopping'));
-      queue.shutDown();
-      await Promise.allSettled([readyPromise]);
-      await workers;
-      await verifier;
-      await Promise.all(allInformers.map((i) => i.stop()));
-      for (const dp of dataplanes.values()) dp.close();
-      await health.close();
+      stopping = true;
+      await manager.stop();
       logger.info('Shutting down NPLController');
     },
   };
@@ -263,13 +347,10 @@ interface VerifyDeps {
   readonly logger: Logger;
   readonly events: EventRecorder;
   readonly nodeName: string;
-  readonly clock: Clock;
-  readonly intervalMs: number;
-  readonly signal: AbortSignal;
 }
 
 /** Compare each family's dataplane with its table and repair drift (Antrea issue #2210, never done there). */
-export async function verifyOnce(deps: Omit<VerifyDeps, 'clock' | 'intervalMs' | 'signal'>): Promise<number> {
+export async function verifyOnce(deps: VerifyDeps): Promise<number> {
   let repaired = 0;
   for (const [family, table] of deps.tables) {
     const dp = deps.dataplanes.get(family);
@@ -296,17 +377,6 @@ export async function verifyOnce(deps: Omit<VerifyDeps, 'clock' | 'intervalMs' |
     }
   }
   return repaired;
-}
-
-async function verifyLoop(deps: VerifyDeps): Promise<void> {
-  while (!deps.signal.aborted) {
-    try {
-      await deps.clock.sleep(deps.intervalMs, deps.signal);
-    } catch {
-      return;
-    }
-    await verifyOnce(deps);
-  }
 }
 
 export type { MappingRules };

@@ -38,11 +38,14 @@ export function serverRunnable(name: string, app: FastifyInstance, listen: strin
   };
 }
 
+/** What `informersRunnable` needs of an informer (any `Informer<T>` is one). */
+export type SyncingCache = Pick<Informer<KubernetesObject>, 'start' | 'stop' | 'synced'>;
+
 /**
  * Starts every informer and resolves once all have synced (their first list). Stop ends them; their
  * caches keep their last content. Group `caches`.
  */
-export function informersRunnable(name: string, informers: readonly Informer<KubernetesObject>[]): Runnable {
+export function informersRunnable(name: string, informers: readonly SyncingCache[]): Runnable {
   return {
     name,
     group: 'caches',

@@ -1,1 +1,2 @@
 export * from './fake-dataplane.js';
+export * from './fake-kube.js';

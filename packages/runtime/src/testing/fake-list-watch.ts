@@ -48,6 +48,12 @@ export class FakeListWatch<T extends KubernetesObject> implements ListWatchSourc
     return clone(stored);
   }
 
+  /** The stored object (a copy), as a GET would return it. */
+  get(key: string): T | undefined {
+    const obj = this.objects.get(key);
+    return obj ? clone(obj) : undefined;
+  }
+
   remove(key: string): void {
     const obj = this.objects.get(key);
     if (!obj) return;

@@ -1,0 +1,173 @@
+/**
+ * The agent's wiring as runnables, without root or a cluster: fake list-watch sources, annotation
+ * writer, Events, dataplane and port reserver; the real Manager, informers, queue, controller and
+ * health server (on loopback).
+ */
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { IPFamily } from '@npl/core';
+import { NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY } from '@npl/core';
+import { FakePortReserver } from '@npl/core/testing';
+import { createLogger, eventually, isRuntimeError } from '@npl/runtime';
+import { FakeListWatch } from '@npl/runtime/testing';
+import type { AgentHandle } from './agent.js';
+import { AGENT_RUNNABLES, startAgent } from './agent.js';
+import { parseAgentConfig } from './config.js';
+import { FakeAnnotationWriter, FakeDataplane, FakeEventRecorder } from './testing/index.js';
+
+const NODE = 'node-a';
+const NODE_IP = '198.18.0.10';
+
+function node(): V1Node {
+  return { metadata: { name: NODE }, status: { addresses: [{ type: 'InternalIP', address: NODE_IP }] } };
+}
+
+function pod(name: string, ip: string, annotation?: string): V1Pod {
+  return {
+    metadata: { namespace: 'default', name, labels: { app: 'web' }, ...(annotation ? { annotations: { [NPL_ANNOTATION_KEY]: annotation } } : {}) },
+    spec: { nodeName: NODE, containers: [{ name: 'c', ports: [{ containerPort: 8080, protocol: 'TCP' }] }] },
+    status: { phase: 'Running', podIP: ip, podIPs: [{ ip }] },
+  };
+}
+
+function service(): V1Service {
+  return {
+    metadata: { namespace: 'default', name: 'web', annotations: { [NPL_ENABLED_ANNOTATION_KEY]: 'true' } },
+    spec: { type: 'ClusterIP', selector: { app: 'web' }, ipFamilies: ['IPv4'], ports: [{ port: 80, protocol: 'TCP', targetPort: 8080 }] },
+  };
+}
+
+interface World {
+  readonly pods: FakeListWatch<V1Pod>;
+  readonly services: FakeListWatch<V1Service>;
+  readonly nodes: FakeListWatch<V1Node>;
+  readonly annotations: FakeAnnotationWriter;
+  readonly events: FakeEventRecorder;
+  readonly dataplanes: Map<IPFamily, FakeDataplane>;
+  readonly logs: Record<string, unknown>[];
+}
+
+function world(): World {
+  const pods = new FakeListWatch<V1Pod>();
+  const services = new FakeListWatch<V1Service>();
+  const nodes = new FakeListWatch<V1Node>();
+  nodes.upsert(node());
+  services.upsert(service());
+  return { pods, services, nodes, annotations: new FakeAnnotationWriter(pods), events: new FakeEventRecorder(), dataplanes: new Map(), logs: [] };
+}
+
+let agent: AgentHandle | undefined;
+afterEach(async () => {
+  await agent?.stop().catch(() => undefined);
+  agent = undefined;
+});
+
+async function start(w: World, prepare?: (dp: FakeDataplane) => void): Promise<AgentHandle> {
+  const parsed = parseAgentConfig(['--node-name', NODE, '--health-address', '127.0.0.1:0', '--verify-period', '200ms'], {});
+  if (parsed.help) throw new Error('unexpected');
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) w.logs.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  agent = await startAgent(parsed.config, createLogger({ name: 'npl-agent-test', level: 'info', destination }), {
+    sources: { pods: w.pods, services: w.services, nodes: w.nodes },
+    annotations: w.annotations,
+    events: w.events,
+    reserver: new FakePortReserver(),
+    ephemeralRange: '32768\t60999\n',
+    dataplane: (family) => {
+      const dp = new FakeDataplane(family);
+      prepare?.(dp);
+      w.dataplanes.set(family, dp);
+      return dp;
+    },
+  });
+  return agent;
+}
+
+const messages = (w: World, msg: string): Record<string, unknown>[] => w.logs.filter((l) => l.msg === msg);
+const indexOf = (w: World, pred: (l: Record<string, unknown>) => boolean): number => w.logs.findIndex(pred);
+
+describe('npl-agent lifecycle (Manager wiring)', () => {
+  it("starts its runnables in Antrea's order, maps the Pod, and stops them in reverse leaving the rules in place", async () => {
+    const w = world();
+    w.pods.upsert(pod('web-1', '198.18.1.5'));
+    const a = await start(w);
+    expect(a.manager.startOrder()).toEqual([...AGENT_RUNNABLES]);
+    await a.ready;
+    expect(a.isReady()).toBe(true);
+    expect((await a.health.inject('/readyz')).statusCode).toBe(200);
+    await eventually(() => Promise.resolve(w.annotations.value('default', 'web-1')), 10_000, 'annotation written', 20);
+    expect(JSON.parse(w.annotations.value('default', 'web-1')!)).toEqual([{ podPort: 8080, nodeIP: NODE_IP, nodePort: 61000, protocol: 'tcp', ipFamily: 'IPv4' }]);
+    const dp = w.dataplanes.get('IPv4')!;
+    expect(dp.mappings()).toEqual([expect.objectContaining({ nodePort: 61000, podIP: '198.18.1.5', podPort: 8080, protocol: 'tcp' })]);
+
+    const started = messages(w, 'Runnable started').map((l) => l.runnable);
+    expect(started).toEqual([...AGENT_RUNNABLES]);
+    const at = (msg: string): number => indexOf(w, (l) => l.msg === msg);
+    const startedAt = (r: string): number => indexOf(w, (l) => l.msg === 'Runnable started' && l.runnable === r);
+    expect(at('Restored NodePortLocal mappings')).toBeLessThan(startedAt('restore'));
+    expect(startedAt('restore')).toBeLessThan(at('Initialization of NodePortLocal rules successful'));
+    expect(at('Initialization of NodePortLocal rules successful')).toBeLessThan(indexOf(w, (l) => l.msg === 'Starting runnable' && l.runnable === 'workers'));
+    expect(startedAt('drift-repair')).toBeLessThan(at('NodePortLocal agent is ready'));
+
+    await a.stop();
+    expect(messages(w, 'Runnable stopped').map((l) => l.runnable)).toEqual([...AGENT_RUNNABLES].reverse());
+    expect(dp.closed).toBe(true);
+    expect(dp.mappings()).toHaveLength(1);
+    await expect(a.health.inject('/healthz')).rejects.toThrow();
+    agent = undefined;
+  });
+
+  it('restores node ports from annotations before the first full sync, so the Pod keeps its port', async () => {
+    const w = world();
+    const text = `[{"podPort":8080,"nodeIP":"${NODE_IP}","nodePort":61007,"protocol":"tcp","ipFamily":"IPv4"}]`;
+    w.pods.upsert(pod('web-1', '198.18.1.5', text));
+    let replaceAllSawPort: number[] = [];
+    const a = await start(w, (dp) => {
+      const replaceAll = dp.replaceAll.bind(dp);
+      dp.replaceAll = async (ms) => {
+        replaceAllSawPort = ms.map((m) => m.nodePort);
+        await replaceAll(ms);
+      };
+    });
+    await a.ready;
+    expect(replaceAllSawPort).toEqual([61007]);
+    await eventually(() => Promise.resolve(a.metrics.reconciles.get({ result: 'success' }) >= 1), 10_000, 'pod reconciled', 20);
+    expect(w.annotations.value('default', 'web-1')).toBe(text);
+    expect(w.annotations.patches).toEqual([]);
+  });
+
+  it('a runnable that cannot start stops what started and ready rejects naming it; the health server is closed', async () => {
+    const w = world();
+    const a = await start(w, (dp) => {
+      dp.init = () => Promise.reject(new Error('nft: command not found'));
+    });
+    const err = await a.ready.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isRuntimeError(err, 'NPL_RUNNABLE_START_FAILED')).toBe(true);
+    expect((err as Error).message).toBe('runnable dataplanes failed to start: nft: command not found');
+    expect(messages(w, 'Runnable stopped').map((l) => l.runnable)).toEqual(['dataplanes', 'node-ips', 'informers', 'health']);
+    expect(w.dataplanes.get('IPv4')!.closed).toBe(true);
+    expect(a.isReady()).toBe(false);
+    expect(messages(w, 'Agent start-up failed')).toHaveLength(1);
+  });
+
+  it('stop during the start-up sync ends it (no worker ever runs) and stops in reverse', async () => {
+    const w = world();
+    w.pods.upsert(pod('web-1', '198.18.1.5'));
+    const a = await start(w, (dp) => dp.failNext('replaceAll', 1_000));
+    await eventually(() => Promise.resolve(messages(w, 'Failed to restore iptables rules, will retry with backoff').length > 0), 10_000, 'sync failing', 20);
+    await a.stop();
+    agent = undefined;
+    await expect(a.ready).rejects.toMatchObject({ code: 'NPL_MANAGER_STOPPED' });
+    expect(messages(w, 'Runnable stopped').map((l) => l.runnable)).toEqual(['startup-sync', 'restore', 'dataplanes', 'node-ips', 'informers', 'health']);
+    expect(w.annotations.patches).toEqual([]);
+    expect(messages(w, 'Agent start-up failed')).toHaveLength(0);
+  });
+});
