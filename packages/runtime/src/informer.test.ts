@@ -27,6 +27,22 @@ function setup(relistMs = 60_000) {
 }
 
 describe('Informer', () => {
+  it('stop while a watch is being set up ends that watch once its handle arrives, and returns', async () => {
+    const { source, informer } = setup();
+    const release = source.holdWatchHandles();
+    informer.start();
+    await informer.synced();
+    await flushMicrotasks();
+    expect(source.openWatches()).toBe(1);
+    let stopped = false;
+    const stopping = informer.stop().then(() => (stopped = true));
+    await flushMicrotasks();
+    expect(stopped).toBe(false);
+    release();
+    await stopping;
+    expect(source.openWatches()).toBe(0);
+  });
+
   it('lists, reports synced, then follows the watch', async () => {
     const { source, events, informer } = setup();
     source.upsert(pod('p1'));

@@ -196,7 +196,8 @@ export class Informer<T extends KubernetesObject> {
       this.options.source.watch(this.lastResourceVersion, onEvent, onDone).then(
         (handle) => {
           this.currentWatch = handle;
-          if (settled) handle.abort();
+          // Stopped (or timed out) while the watch was being set up: end it, or the loop would wait for it.
+          if (settled || this.abort.signal.aborted) handle.abort();
         },
         (err: unknown) => finish({ relist: true, error: err }),
       );

@@ -19,6 +19,7 @@ export class FakeListWatch<T extends KubernetesObject> implements ListWatchSourc
   private rv = 1;
   private listFailures: Error[] = [];
   private stalled = false;
+  private held?: Promise<void>;
   lists = 0;
   watches = 0;
 
@@ -33,9 +34,19 @@ export class FakeListWatch<T extends KubernetesObject> implements ListWatchSourc
     this.watches++;
     const sub: Subscriber<T> = { onEvent, onDone, open: true };
     this.subscribers.push(sub);
-    return Promise.resolve({
-      abort: () => this.close(sub, Object.assign(new Error('aborted'), { name: 'AbortError' })),
-    });
+    const handle = { abort: () => this.close(sub, Object.assign(new Error('aborted'), { name: 'AbortError' })) };
+    // A held watch is open on the server but its handle is not back yet (the response headers are late).
+    return (this.held ?? Promise.resolve()).then(() => handle);
+  }
+
+  /** Watches started from now on return their handle only once the returned function is called. */
+  holdWatchHandles(): () => void {
+    let release!: () => void;
+    this.held = new Promise<void>((r) => (release = r));
+    return () => {
+      this.held = undefined;
+      release();
+    };
   }
 
   /** Create or replace an object; open watches see ADDED or MODIFIED unless stalled. */
