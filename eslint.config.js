@@ -44,4 +44,29 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'process', 'fetch', 'setTimeout', 'setInterval'],
     },
   },
+  {
+    // npl-controller depends on the annotation contract only (@npl/core/annotation), never on the
+    // agent or on @npl/core's other modules (renderers, port table, planner). Tested in
+    // packages/core/src/controller-boundary.test.ts.
+    files: ['packages/controller/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@npl/core', message: 'npl-controller may import only @npl/core/annotation (the annotation contract).' }],
+          patterns: [
+            {
+              group: ['@npl/core/*', '!@npl/core/annotation'],
+              message: 'npl-controller may import only @npl/core/annotation (the annotation contract).',
+            },
+            { group: ['@npl/agent', '@npl/agent/*'], message: 'npl-controller must not depend on npl-agent.' },
+            {
+              regex: '(^|/)(core|agent)/(src|dist)(/|$)',
+              message: 'npl-controller must not reach into @npl/core or @npl/agent files; import @npl/core/annotation.',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

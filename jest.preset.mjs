@@ -27,6 +27,8 @@ export function preset(dir) {
       // Workspace packages resolve to their sources, so tests never need a prior build.
       '^@npl/([a-z0-9-]+)$': path.join(root, 'packages/$1/src/index.ts'),
       '^@npl/([a-z0-9-]+)/testing$': path.join(root, 'packages/$1/src/testing/index.ts'),
+      // Subpath entry points (package.json `exports`) map to their source file.
+      '^@npl/core/annotation$': path.join(root, 'packages/core/src/annotation-contract.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     testTimeout: 30_000,
