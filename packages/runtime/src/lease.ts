@@ -36,9 +36,11 @@ export interface LeaseClient {
   update(record: LeaseRecord, resourceVersion: string): Promise<StoredLease>;
 }
 
+/** A Lease time as an RFC 3339 string with milliseconds (the API server sends microseconds). */
 function iso(t: unknown): string | undefined {
-  if (t instanceof Date) return t.toISOString();
-  return typeof t === 'string' ? t : undefined;
+  if (!(t instanceof Date) && typeof t !== 'string') return undefined;
+  const d = new Date(t);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
 function fromLease(lease: V1Lease): StoredLease {
