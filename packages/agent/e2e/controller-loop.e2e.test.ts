@@ -12,10 +12,10 @@ import { AGENT_IDENTITY, serviceAccountKubeconfig } from '@npl/cluster';
 import { describeWithCluster, eventually } from '@npl/cluster/testing';
 import { createLogger } from '@npl/runtime';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { AgentHandle } from '../agent.js';
-import { startAgent } from '../agent.js';
-import { parseAgentConfig } from '../config.js';
-import { FakeDataplane } from '../testing/fake-dataplane.js';
+import type { AgentHandle } from '../src/agent.js';
+import { startAgent } from '../src/agent.js';
+import { parseAgentConfig } from '../src/config.js';
+import { FakeDataplane } from '../src/testing/fake-dataplane.js';
 import { annotation, createPod, createService, deletePod, deleteService, NS, waitAnnotation, waitPodRunning } from './harness.js';
 
 const T = 180_000;
