@@ -1,17 +1,17 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describeUnless } from '@npl/testkit';
 import type { NftBatch } from '@npl/core';
 import { NftSession } from './nft-session.js';
 import { kernelSkipReason } from './testing/netns.js';
 
 const skip = kernelSkipReason(['ip', 'nft']);
-const describeKernel = skip ? describe.skip : describe;
 const NS = `npl-nftsess-${process.pid}`;
 const table = (op: 'add' | 'delete', name: string): NftBatch => ({
   nftables: [op === 'add' ? { add: { table: { family: 'ip', name } } } : { delete: { table: { family: 'ip', name } } }],
 });
 
-describeKernel(skip ? `NftSession [SKIPPED: ${skip}]` : 'NftSession (a real nft -j -i in a network namespace)', () => {
+describeUnless(skip, 'NftSession (a real nft -j -i in a network namespace)', () => {
   const session = new NftSession({ command: ['ip', 'netns', 'exec', NS, 'nft'] });
   const tables = (): string => execFileSync('ip', ['netns', 'exec', NS, 'nft', 'list', 'tables'], { encoding: 'utf8' });
 
