@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually } from '@npl/runtime';
 import { describeUnless } from '@npl/testkit';
 import type { NftBatch } from '@npl/core';
 import { NftSession } from './nft-session.js';
@@ -38,7 +39,7 @@ describeUnless(skip, 'NftSession (a real nft -j -i in a network namespace)', () 
     const pid = session.pid();
     expect(pid).toBeDefined();
     process.kill(pid!, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually(() => Promise.resolve(session.pid() === undefined), 10_000, 'the session saw its nft exit');
     const r = await session.run(table('add', 'again'));
     expect(r.exitCode).toBe(0);
     expect(tables()).toContain('again');
