@@ -12,7 +12,9 @@ export function preset(dir) {
     rootDir: dir,
     testEnvironment: 'node',
     extensionsToTreatAsEsm: ['.ts'],
-    testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+    // Tests next to the code (src/) and integration tests outside src/ (e2e/, test/), which the
+    // build (tsconfig.build.json: src only) never compiles into dist/.
+    testMatch: ['<rootDir>/{src,e2e,test}/**/*.test.ts'],
     transform: {
       '^.+\\.ts$': [
         '@swc/jest',

@@ -1,43 +1,47 @@
 #!/usr/bin/env bash
 # The one command that runs every test (README, .ci/run). Does its own set-up on a fresh machine.
-# Ends with a line "N passed, N failed": Jest's test cases plus the static checks (build,
-# typecheck, lint), each counted as one.
+# Its last line is "N passed, N failed, N skipped": Jest's tests plus the static checks (build,
+# typecheck, lint, dist), each check counted as one. Every skipped test is listed with its reason
+# (describeUnless/itUnless from @npl/testkit); with CI=true a skip counts as a failure. The exit
+# code is 0 exactly when that line says 0 failed. Arguments go to Jest.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bootstrap.sh
 source scripts/bootstrap.sh
-npl_bootstrap || { echo "0 passed, 1 failed"; exit 1; }
-npl_ensure_cluster_binaries || { echo "0 passed, 1 failed"; exit 1; }
+npl_bootstrap || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+npl_ensure_cluster_binaries || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
-checks_passed=0
-checks_failed=0
+results=.test-results
+mkdir -p "$results"
+checks="$results/checks.tsv"
+skips="$results/skips.jsonl"
+jest_json="$results/jest.json"
+rm -f "$checks" "$skips" "$jest_json"
+
+# check NAME STATUS [REASON]: one line of the checks file read by the summary.
+check() {
+  printf '%s\t%s\t%s\n' "$1" "$2" "${3:-}" >>"$checks"
+  echo "[test-all] $1: $2${3:+ ($3)}"
+}
+
+built=0
 for task in build typecheck lint; do
   if pnpm exec turbo run "$task" --output-logs=errors-only; then
-    checks_passed=$((checks_passed + 1)); echo "[test-all] $task: ok"
+    check "$task" passed
+    [ "$task" = build ] && built=1
   else
-    checks_failed=$((checks_failed + 1)); echo "[test-all] $task: FAILED"
+    check "$task" failed
   fi
 done
 
-mkdir -p .test-results
-results=.test-results/jest.json
-rm -f "$results"
-node --experimental-vm-modules node_modules/jest/bin/jest.js --ci --json --outputFile="$results" "$@"
+# Test and bench code must never ship: every package's dist/ after the build.
+if [ "$built" = 1 ]; then
+  if node packages/testkit/src/check-dist.ts .; then check dist passed; else check dist failed; fi
+else
+  check dist skipped "the build failed, so there is no dist/ to check"
+fi
+
+NPL_SKIP_LOG="$PWD/$skips" node --experimental-vm-modules node_modules/jest/bin/jest.js --ci --json --outputFile="$jest_json" "$@"
 jest_rc=$?
 
-node -e '
-  const fs = require("node:fs");
-  const [file, cp, cf, rc] = process.argv.slice(1);
-  let p = 0, f = 0;
-  if (fs.existsSync(file)) {
-    const r = JSON.parse(fs.readFileSync(file, "utf8"));
-    p = r.numPassedTests; f = r.numFailedTests + r.numRuntimeErrorTestSuites;
-    if (r.numTotalTests === 0) f += 1;
-  } else f = 1;
-  if (f === 0 && Number(rc) !== 0) {
-    f = 1;
-    console.log(`[test-all] jest exited with code ${rc} although no test failed (a test file set process.exitCode or crashed the runner; see above)`);
-  }
-  console.log(`${p + Number(cp)} passed, ${f + Number(cf)} failed`);
-  process.exit(f + Number(cf) === 0 ? 0 : 1);
-' "$results" "$checks_passed" "$checks_failed" "$jest_rc"
+node packages/testkit/src/summarize.ts --root "$PWD" --jest "$jest_json" --jest-exit "$jest_rc" --skips "$skips" --checks "$checks"

@@ -52,12 +52,29 @@ async function call(method: string, url: string, body?: unknown): Promise<number
   return res.statusCode;
 }
 
+/**
+ * Declares a virtual through `create(port)` on a free loopback port and returns the port. Another
+ * process may take the port between `freePort()` and the emulator's bind: a virtual whose listener
+ * failed with EADDRINUSE is removed and declared again on another port (a bounded number of times).
+ */
+async function onFreePort(create: (port: number) => Promise<void>, remove: () => Promise<unknown>): Promise<number> {
+  for (let attempt = 0; ; attempt += 1) {
+    const port = await freePort();
+    await create(port);
+    const listener = emu.traffic.status().find((s) => s.port === port);
+    if (listener?.listening || listener?.error !== 'EADDRINUSE' || attempt >= 20) return port;
+    await remove();
+  }
+}
+
 describe('virtual server traffic', () => {
   it('forwards connections round-robin to the enabled members and stops when the virtual goes', async () => {
-    const vsPort = await freePort();
     const members = backends.map((b) => ({ name: `127.0.0.1:${portOf(b)}` }));
     expect(await call('POST', '/mgmt/tm/ltm/pool', { name: 'web_pool', partition: 'k8s', members })).toBe(200);
-    expect(await call('POST', '/mgmt/tm/ltm/virtual', { name: 'web_vs', partition: 'k8s', destination: `/k8s/127.0.0.1:${vsPort}`, pool: 'web_pool' })).toBe(200);
+    const vsPort = await onFreePort(
+      async (port) => expect(await call('POST', '/mgmt/tm/ltm/virtual', { name: 'web_vs', partition: 'k8s', destination: `/k8s/127.0.0.1:${port}`, pool: 'web_pool' })).toBe(200),
+      () => call('DELETE', '/mgmt/tm/ltm/virtual/~k8s~web_vs'),
+    );
     expect(emu.traffic.status()).toEqual([{ virtual: '/k8s/web_vs', address: '127.0.0.1', port: vsPort, listening: true }]);
     const answers = [];
     for (let i = 0; i < 4; i += 1) answers.push(await fetchThrough(vsPort));
@@ -72,21 +89,25 @@ describe('virtual server traffic', () => {
   });
 
   it('resets the client when the pool has no enabled member', async () => {
-    const vsPort = await freePort();
     expect(await call('POST', '/mgmt/tm/ltm/pool', { name: 'empty', partition: 'k8s' })).toBe(200);
-    expect(await call('POST', '/mgmt/tm/ltm/virtual', { name: 'vs', partition: 'k8s', destination: `127.0.0.1:${vsPort}`, pool: 'empty' })).toBe(200);
+    const vsPort = await onFreePort(
+      async (port) => expect(await call('POST', '/mgmt/tm/ltm/virtual', { name: 'vs', partition: 'k8s', destination: `127.0.0.1:${port}`, pool: 'empty' })).toBe(200),
+      () => call('DELETE', '/mgmt/tm/ltm/virtual/~k8s~vs'),
+    );
     expect(await fetchThrough(vsPort)).toBe('reset');
   });
 
   it('serves a virtual declared through AS3', async () => {
-    const vsPort = await freePort();
-    const declaration = {
+    const declaration = (vsPort: number) => ({
       class: 'ADC', schemaVersion: '3.52.0',
       web: { class: 'Tenant', Shared: { class: 'Application', template: 'shared',
         pool: { class: 'Pool', members: [{ servicePort: portOf(backends[0] as Server), serverAddresses: ['127.0.0.1'], shareNodes: true }] },
         vs: { class: 'Service_TCP', virtualAddresses: ['127.0.0.1'], virtualPort: vsPort, pool: 'pool' } } },
-    };
-    expect(await call('POST', '/mgmt/shared/appsvcs/declare', declaration)).toBe(200);
+    });
+    const vsPort = await onFreePort(
+      async (port) => expect(await call('POST', '/mgmt/shared/appsvcs/declare', declaration(port))).toBe(200),
+      () => call('DELETE', '/mgmt/shared/appsvcs/declare/web'),
+    );
     expect(await fetchThrough(vsPort)).toBe('a');
   });
 });

@@ -13,8 +13,8 @@ import { parseArgs } from 'node:util';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { execa } from 'execa';
 import { pino } from 'pino';
-import { startCluster } from '../src/cluster.ts';
-import { packageDir } from '../src/binaries.ts';
+import { startCluster } from '../src/cluster.js';
+import { packageDir } from '../src/binaries.js';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '3' }, pods: { type: 'string', default: '0' }, cold: { type: 'boolean', default: false } },

@@ -6,6 +6,7 @@ export { clusterLayout, MAX_NODES } from './layout.js';
 export type { ClusterLayout, NodeLayout } from './layout.js';
 export type { NodeProcessSpec } from './standin/config.js';
 export type { ContainerRuntime, PodSandbox } from './standin/runtime.js';
+export { POD_IP_ANNOTATION } from './standin/pod-network.js';
 export { serviceAccountKubeconfig, applyManifests } from './service-accounts.js';
 export { agentNodeProcess, agentCli, AGENT_IDENTITY } from './agent-process.js';
 export type { ServiceAccountIdentity } from './standin/config.js';

@@ -1,4 +1,5 @@
-import { describe, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
+import { describeUnless } from '@npl/testkit';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -9,7 +10,7 @@ import { isSlotLink } from './layout.js';
 import { processesMentioning } from './processes.js';
 import { listLinks, listNetns } from './run.js';
 import { clusterDir, readState } from './state.js';
-import { isRoot } from './testing/jest-cluster.js';
+import { clusterSkipReason } from './testing/jest-cluster.js';
 
 const T = 10 * 60_000;
 const quiet = pino({ level: 'warn' }, pino.destination(2));
@@ -28,8 +29,7 @@ async function leftovers(name: string, slot: number): Promise<string[]> {
 const cli = (args: string[]) =>
   execa(path.join(packageDir, 'bin', 'cluster'), args, { reject: false, env: { ...process.env, NPL_LOG_LEVEL: 'warn' } });
 
-if (!isRoot) console.warn('SKIPPED "local cluster lifecycle": the local cluster needs root (network namespaces)');
-(isRoot ? describe : describe.skip)('local cluster lifecycle', () => {
+describeUnless(clusterSkipReason, 'local cluster lifecycle', () => {
   it('up and down leave no namespace, link, process or directory behind', async () => {
     const c = await startCluster({
       name: 'e2elife',

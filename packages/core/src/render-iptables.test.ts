@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { commandsSkipReason, describeUnless } from '@npl/testkit';
 import {
   addRulePlan,
   chainRuleArgs,
@@ -122,20 +123,10 @@ describe('TestAddAndDeleteAllRules', () => {
 
 // Real kernel: the payload and plans as iptables 1.8.9 runs them inside a throwaway netns.
 
-function canRunIptables(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  return ['iptables-restore', 'ip6tables-restore', 'ip'].every(
-    (bin) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).error === undefined,
-  );
-}
-
-const kernel = canRunIptables();
-const describeKernel = kernel ? describe : describe.skip;
-const kernelTitle = kernel
-  ? 'iptables-restore in a throwaway netns'
-  : 'iptables-restore in a netns [SKIPPED: needs root, iptables and ip]';
-
-describeKernel(kernelTitle, () => {
+describeUnless(
+  commandsSkipReason('iptables-restore in a network namespace', ['iptables-restore', 'ip6tables-restore', 'ip']),
+  'iptables-restore in a throwaway netns',
+  () => {
   const ns = `npl-core-test-ipt-${randomBytes(4).toString('hex')}`;
   let created = false;
   const run = (bin: string, args: readonly string[], input?: string) =>

@@ -1,6 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { commandsSkipReason, describeUnless } from '@npl/testkit';
 import { isNplError } from './errors.js';
 import {
   parseNftRuleset,
@@ -250,22 +251,7 @@ describe('parseNftRuleset / parseNftTable', () => {
 
 // Real kernel: nft 1.0.6 must accept every batch, list back what was rendered, and carry traffic.
 
-function canRunNft(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  try {
-    execFileSync('nft', ['--version'], { stdio: 'ignore' });
-    execFileSync('ip', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const kernel = canRunNft();
-const describeKernel = kernel ? describe : describe.skip;
-const kernelTitle = kernel ? 'nft in a throwaway netns' : 'nft in a netns [SKIPPED: needs root, nft and ip]';
-
-describeKernel(kernelTitle, () => {
+describeUnless(commandsSkipReason('nft in a network namespace', ['nft', 'ip']), 'nft in a throwaway netns', () => {
   const suffix = randomBytes(4).toString('hex');
   const node = `npl-core-test-${suffix}`;
   const pod = `npl-core-testpod-${suffix}`;

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { describeUnless } from '@npl/testkit';
 import { randomBytes } from 'node:crypto';
 import type { DnatMapping } from '@npl/core';
 import { isDataplaneError } from './dataplane-error.js';
@@ -40,12 +41,7 @@ const dns: DnatMapping = { family: 'IPv4', protocol: 'udp', nodePort: 61002, pod
 const extra = tcp(61003, 8082);
 
 for (const { backend, skip } of backends) {
-  const describeKernel = skip ? describe.skip : describe;
-  const title = skip
-    ? `IptablesDataplane (iptables-${backend}) on a real kernel [SKIPPED: ${skip}]`
-    : `IptablesDataplane (iptables-${backend}) on a real kernel (netns node/pod/outside)`;
-
-  describeKernel(title, () => {
+  describeUnless(skip, `IptablesDataplane (iptables-${backend}) on a real kernel (netns node/pod/outside)`, () => {
     let topo: Topology;
     let server: PodServerType;
     let dp: IptablesDataplane;

@@ -1,17 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually } from '@npl/runtime';
+import { describeUnless } from '@npl/testkit';
 import type { NftBatch } from '@npl/core';
 import { NftSession } from './nft-session.js';
 import { kernelSkipReason } from './testing/netns.js';
 
 const skip = kernelSkipReason(['ip', 'nft']);
-const describeKernel = skip ? describe.skip : describe;
 const NS = `npl-nftsess-${process.pid}`;
 const table = (op: 'add' | 'delete', name: string): NftBatch => ({
   nftables: [op === 'add' ? { add: { table: { family: 'ip', name } } } : { delete: { table: { family: 'ip', name } } }],
 });
 
-describeKernel(skip ? `NftSession [SKIPPED: ${skip}]` : 'NftSession (a real nft -j -i in a network namespace)', () => {
+describeUnless(skip, 'NftSession (a real nft -j -i in a network namespace)', () => {
   const session = new NftSession({ command: ['ip', 'netns', 'exec', NS, 'nft'] });
   const tables = (): string => execFileSync('ip', ['netns', 'exec', NS, 'nft', 'list', 'tables'], { encoding: 'utf8' });
 
@@ -38,7 +39,7 @@ describeKernel(skip ? `NftSession [SKIPPED: ${skip}]` : 'NftSession (a real nft 
     const pid = session.pid();
     expect(pid).toBeDefined();
     process.kill(pid!, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 200));
+    await eventually(() => Promise.resolve(session.pid() === undefined), 10_000, 'the session saw its nft exit');
     const r = await session.run(table('add', 'again'));
     expect(r.exitCode).toBe(0);
     expect(tables()).toContain('again');

@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { describeUnless } from '@npl/testkit';
 import type { DnatMapping } from '@npl/core';
 import { isDataplaneError } from './dataplane-error.js';
 import { NftablesDataplane } from './nftables.js';
@@ -6,8 +7,6 @@ import type { PodServer as PodServerType, Topology } from './testing/netns.js';
 import { NODE_IP, NODE_OUTSIDE_IP, POD_IP, PodServer, createTopology, kernelSkipReason, request } from './testing/netns.js';
 
 const skip = kernelSkipReason(['ip', 'nft']);
-const describeKernel = skip ? describe.skip : describe;
-const title = skip ? `NftablesDataplane on a real kernel [SKIPPED: ${skip}]` : 'NftablesDataplane on a real kernel (netns node/pod/outside)';
 
 const tcp = (nodePort: number, podPort: number): DnatMapping => ({ family: 'IPv4', protocol: 'tcp', nodePort, podIP: POD_IP, podPort });
 const web = tcp(61000, 8080);
@@ -15,7 +14,7 @@ const api = tcp(61001, 8081);
 const dns: DnatMapping = { family: 'IPv4', protocol: 'udp', nodePort: 61002, podIP: POD_IP, podPort: 5353 };
 const extra = tcp(61003, 8082);
 
-describeKernel(title, () => {
+describeUnless(skip, 'NftablesDataplane on a real kernel (netns node/pod/outside)', () => {
   let topo: Topology;
   let server: PodServerType;
   let dp: NftablesDataplane;

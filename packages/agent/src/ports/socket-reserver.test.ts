@@ -12,6 +12,23 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+type Reservation = Awaited<ReturnType<SocketPortReserver['reserve']>>;
+
+/**
+ * Reserves some free port: another process on the machine may take a port between `freePort()`
+ * and the bind, so a port found taken is replaced by another (a bounded number of times).
+ */
+async function reserveSomePort(reserver: SocketPortReserver, protocol: 'tcp' | 'udp'): Promise<{ port: number; r: Reservation }> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { port, r: await reserver.reserve(port, protocol, 'IPv4') };
+    } catch (err) {
+      if (attempt >= 20 || !isNplError(err, 'NPL_PORT_RESERVE_FAILED')) throw err;
+    }
+  }
+}
+
 function canBindTcp(port: number, host = '0.0.0.0'): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createServer();
@@ -34,8 +51,7 @@ function canBindUdp(port: number): Promise<boolean> {
 describe('SocketPortReserver', () => {
   it('holds a TCP port against other listeners until released', async () => {
     const reserver = new SocketPortReserver();
-    const port = await freePort();
-    const r = await reserver.reserve(port, 'tcp', 'IPv4');
+    const { port, r } = await reserveSomePort(reserver, 'tcp');
     expect(reserver.heldPorts()).toEqual([`IPv4/tcp/${port}`]);
     expect(await canBindTcp(port)).toBe(false);
     expect(await canBindTcp(port, '127.0.0.1')).toBe(false);
@@ -47,8 +63,7 @@ describe('SocketPortReserver', () => {
 
   it('holds a UDP port per protocol: TCP on the same number stays free', async () => {
     const reserver = new SocketPortReserver();
-    const port = await freePort();
-    const r = await reserver.reserve(port, 'udp', 'IPv4');
+    const { port, r } = await reserveSomePort(reserver, 'udp');
     expect(await canBindUdp(port)).toBe(false);
     expect(await canBindTcp(port)).toBe(true);
     await r.release();
@@ -57,9 +72,9 @@ describe('SocketPortReserver', () => {
 
   it('fails with NPL_PORT_RESERVE_FAILED naming the port when something else holds it', async () => {
     const reserver = new SocketPortReserver();
-    const port = await freePort();
     const other = createServer();
-    await new Promise<void>((r) => other.listen(port, '0.0.0.0', r));
+    await new Promise<void>((r) => other.listen(0, '0.0.0.0', r));
+    const { port } = other.address() as { port: number };
     try {
       const err: unknown = await reserver.reserve(port, 'tcp', 'IPv4').catch((e: unknown) => e);
       expect(isNplError(err, 'NPL_PORT_RESERVE_FAILED')).toBe(true);
@@ -72,9 +87,8 @@ describe('SocketPortReserver', () => {
 
   it('holds IPv4 and IPv6 independently (v6-only sockets)', async () => {
     const reserver = new SocketPortReserver();
-    const port = await freePort();
-    const v4 = await reserver.reserve(port, 'tcp', 'IPv4');
-    let v6: Awaited<ReturnType<SocketPortReserver['reserve']>> | undefined;
+    const { port, r: v4 } = await reserveSomePort(reserver, 'tcp');
+    let v6: Reservation | undefined;
     try {
       v6 = await reserver.reserve(port, 'tcp', 'IPv6');
     } catch (err) {

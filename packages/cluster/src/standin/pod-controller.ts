@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { podKey } from '../layout.js';
 import type { StandinNode } from './config.js';
 import type { PodNetwork } from './pod-network.js';
+import { POD_IP_ANNOTATION } from './pod-network.js';
 import { WorkQueue } from './queue.js';
 import type { ContainerRuntime, PodSandbox } from './runtime.js';
 
@@ -205,7 +206,8 @@ export class PodController {
         ip = adoptedIP;
         this.adopted.delete(podKey(uid));
       } else {
-        ip = this.network.allocator.allocate();
+        const requested = pod.metadata?.annotations?.[POD_IP_ANNOTATION];
+        ip = requested ? this.network.allocator.claim(requested) : this.network.allocator.allocate();
         try {
           await this.network.setup(uid, ip);
         } catch (err) {

@@ -2,6 +2,12 @@ import { cidrHosts, intToIp, ipToInt, podKey, podVethName } from '../layout.js';
 import { ipBatch, run, tryRun } from '../run.js';
 
 /**
+ * Pod annotation asking the node's IPAM for one address, as Calico's `cni.projectcalico.org/ipAddrs`
+ * does: the pod gets exactly that address, waiting (Pending, retried with backoff) while it is in use.
+ */
+export const POD_IP_ANNOTATION = 'npl.test/pod-ip';
+
+/**
  * Hands out pod addresses from a node's podCIDR: the most recently released address first (as
  * some IPAMs do, so tests can recycle a terminated Pod's IP on purpose, Antrea #6527), else the
  * next never-used one round-robin. An address is never handed out while in use.
@@ -47,6 +53,20 @@ export class IpAllocator {
       }
     }
     throw new Error('pod CIDR exhausted');
+  }
+
+  /**
+   * Takes the given address (a pod that asked for it with `npl.test/pod-ip`). Throws when it is
+   * outside the podCIDR or in use; the caller retries, so the pod waits until the address is free.
+   */
+  claim(ip: string): string {
+    const n = ipToInt(ip);
+    if (!this.contains(ip)) throw new Error(`requested pod IP ${ip} is outside the node's podCIDR`);
+    if (this.used.has(n)) throw new Error(`requested pod IP ${ip} is in use; waiting for it to be released`);
+    this.used.add(n);
+    const i = this.released.lastIndexOf(n);
+    if (i >= 0) this.released.splice(i, 1);
+    return ip;
   }
 
   release(ip: string): void {

@@ -60,6 +60,19 @@ describe('IpAllocator', () => {
     expect(b.allocate()).toBe('198.19.16.2');
   });
 
+  it('hands out a requested address once it is free, and refuses one in use or outside the podCIDR', () => {
+    const a = new IpAllocator('198.19.16.0/29');
+    const [x, y] = [a.allocate(), a.allocate()];
+    expect(() => a.claim(x)).toThrow(/198\.19\.16\.1 is in use/);
+    expect(() => a.claim('198.19.17.1')).toThrow(/outside the node's podCIDR/);
+    a.release(y);
+    a.release(x);
+    expect(a.claim(y)).toBe(y);
+    expect(a.allocate()).toBe(x);
+    expect(a.claim('198.19.16.6')).toBe('198.19.16.6');
+    expect(a.allocate()).toBe('198.19.16.3');
+  });
+
   it('recycles the most recently released address first (so tests can reproduce IP reuse)', () => {
     const a = new IpAllocator('198.19.16.0/28');
     const [x, y, z] = [a.allocate(), a.allocate(), a.allocate()];

@@ -6,20 +6,14 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import type { SkipReason } from '@npl/testkit';
+import { commandsSkipReason } from '@npl/testkit';
 import type { CommandRunner } from '../exec.js';
 import { netnsRunner } from '../exec.js';
 
 /** Why kernel tests cannot run here, or undefined when they can. */
-export function kernelSkipReason(tools: readonly string[] = ['ip', 'nft']): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root';
-  for (const tool of tools) {
-    try {
-      execFileSync(tool, tool === 'ip' ? ['-V'] : ['--version'], { stdio: 'ignore' });
-    } catch {
-      return `needs ${tool}`;
-    }
-  }
-  return undefined;
+export function kernelSkipReason(tools: readonly string[] = ['ip', 'nft']): SkipReason {
+  return commandsSkipReason('network namespaces and the kernel dataplane', tools);
 }
 
 export const NODE_IP = '198.18.200.1';

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, afterEach, expect, it } from '@jest/globals';
 import type { V1ContainerPort, V1Pod } from '@kubernetes/client-node';
+import { POD_IP_ANNOTATION } from '@npl/cluster';
 import { describeWithCluster, eventually } from '@npl/cluster/testing';
 import { NPL_ANNOTATION_KEY } from '@npl/core';
 import {
@@ -16,6 +17,7 @@ import {
   deletePod,
   deleteService,
   expectMappingWorks,
+  healthz,
   NS,
   nftMappings,
   readPod,
@@ -46,8 +48,8 @@ describeWithCluster('npl-agent end to end (Antrea e2e cases 50-55)', { name: 'np
     created = { pods: [], services: [] };
   }, T);
 
-  async function pod(name: string, labels: Record<string, string>, ports: V1ContainerPort[] = [{ containerPort: 80 }], onNode = node().name): Promise<V1Pod> {
-    await createPod(get(), { name, node: onNode, labels, ports });
+  async function pod(name: string, labels: Record<string, string>, ports: V1ContainerPort[] = [{ containerPort: 80 }], annotations?: Record<string, string>): Promise<V1Pod> {
+    await createPod(get(), { name, node: node().name, labels, ports, ...(annotations ? { annotations } : {}) });
     created.pods.push(name);
     return waitPodRunning(get(), name);
   }
@@ -169,20 +171,34 @@ describeWithCluster('npl-agent end to end (Antrea e2e cases 50-55)', { name: 'np
   }, T);
 
   it('pod IP recycle: deleting a terminated Pod does not remove the mapping of a new Pod that got its IP (TestPodIPRecycle, Antrea #6527)', async () => {
-    const old = await pod('recycle-old', { app: 'recycle' });
-    await service('recycle', { app: 'recycle' }, [{ port: 80, targetPort: 80 }]);
-    await waitAnnotation(get(), 'recycle-old', 1);
-    const ip = old.status!.podIP!;
-    await core(get()).patchNamespacedPodStatus({ name: 'recycle-old', namespace: NS, body: [{ op: 'replace', path: '/status/phase', value: 'Succeeded' }] });
-    await waitAnnotation(get(), 'recycle-old', 0);
-    const fresh = await pod('recycle-new', { app: 'recycle' });
-    expect(fresh.status!.podIP).toBe(ip);
-    expect((await readPod(get(), 'recycle-old'))?.status?.podIP).toBe(ip);
-    const [e] = await waitAnnotation(get(), 'recycle-new', 1);
-    await deletePod(get(), 'recycle-old');
-    await new Promise((r) => setTimeout(r, 2_000));
-    expect((await nftMappings(get(), node())).filter((m) => m.podIP === ip).map((m) => m.nodePort)).toEqual([e!.nodePort]);
-    expect(await expectMappingWorks(get(), node(), fresh, e!)).toEqual([]);
+    // One worker: the agent then reconciles Pods in the order its one Pod watch delivered them,
+    // which gives the sync point below.
+    await fleet.start(node(), ['--workers', '1']);
+    try {
+      await fleet.waitReady();
+      const old = await pod('recycle-old', { app: 'recycle' });
+      await service('recycle', { app: 'recycle' }, [{ port: 80, targetPort: 80 }]);
+      await waitAnnotation(get(), 'recycle-old', 1);
+      const ip = old.status!.podIP!;
+      await core(get()).patchNamespacedPodStatus({ name: 'recycle-old', namespace: NS, body: [{ op: 'replace', path: '/status/phase', value: 'Succeeded' }] });
+      await waitAnnotation(get(), 'recycle-old', 0);
+      // Arranged, not hoped for: the new Pod asks the cluster's IPAM for the terminated Pod's
+      // address, which it gets once the stand-in has torn the terminated Pod's sandbox down.
+      const fresh = await pod('recycle-new', { app: 'recycle' }, undefined, { [POD_IP_ANNOTATION]: ip });
+      expect(fresh.status!.podIP).toBe(ip);
+      expect((await readPod(get(), 'recycle-old'))?.status?.podIP).toBe(ip);
+      const [e] = await waitAnnotation(get(), 'recycle-new', 1);
+      await deletePod(get(), 'recycle-old');
+      // Sync point instead of a sleep: a Pod created after the deletion is annotated only after the
+      // deletion's reconcile ran, so whatever that reconcile removes is gone by then.
+      await pod('recycle-after', { app: 'recycle' });
+      await waitAnnotation(get(), 'recycle-after', 1);
+      expect((await nftMappings(get(), node())).filter((m) => m.podIP === ip).map((m) => m.nodePort)).toEqual([e!.nodePort]);
+      expect(await expectMappingWorks(get(), node(), fresh, e!)).toEqual([]);
+    } finally {
+      await fleet.start(node());
+      await fleet.waitReady();
+    }
   }, T);
 
   it('hostPort: a container hostPort is published as the node port, with no rule and no socket', async () => {
@@ -252,7 +268,8 @@ describeWithCluster('npl-agent end to end (Antrea e2e cases 50-55)', { name: 'np
     await Promise.all(names.map((n) => pod(n, { app: 'kill' })));
     await fleet.stop(node(), 'SIGKILL');
     await fleet.start(node());
-    await new Promise((r) => setTimeout(r, 300));
+    // Killed again once it runs (serves /healthz), i.e. during its start-up sync, not at a guessed time.
+    await eventually(async () => (await healthz(node())).ok, 60_000, 'restarted npl-agent serving /healthz');
     await fleet.stop(node(), 'SIGKILL');
     await fleet.start(node());
     await fleet.waitReady();

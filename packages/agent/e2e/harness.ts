@@ -79,9 +79,18 @@ export class AgentFleet {
   }
 }
 
-export async function readyz(node: ClusterNode): Promise<{ ok: boolean; body: string }> {
+export function readyz(node: ClusterNode): Promise<{ ok: boolean; body: string }> {
+  return probe(node, 'readyz');
+}
+
+/** The agent's liveness endpoint: answers 200 as soon as the process serves health, before its start-up sync. */
+export function healthz(node: ClusterNode): Promise<{ ok: boolean; body: string }> {
+  return probe(node, 'healthz');
+}
+
+async function probe(node: ClusterNode, path: 'readyz' | 'healthz'): Promise<{ ok: boolean; body: string }> {
   try {
-    const res = await fetch(`http://${node.ip}:10361/readyz`, { signal: AbortSignal.timeout(2_000) });
+    const res = await fetch(`http://${node.ip}:10361/${path}`, { signal: AbortSignal.timeout(2_000) });
     return { ok: res.status === 200, body: await res.text() };
   } catch (err) {
     return { ok: false, body: (err as Error).message };
@@ -97,13 +106,14 @@ export interface PodSpecInput {
   readonly node: string;
   readonly labels: Record<string, string>;
   readonly ports: readonly V1ContainerPort[];
+  readonly annotations?: Record<string, string>;
 }
 
 export async function createPod(cluster: Cluster, p: PodSpecInput): Promise<void> {
   await core(cluster).createNamespacedPod({
     namespace: NS,
     body: {
-      metadata: { name: p.name, labels: p.labels },
+      metadata: { name: p.name, labels: p.labels, ...(p.annotations ? { annotations: p.annotations } : {}) },
       spec: { nodeName: p.node, containers: [{ name: 'server', image: 'npl-e2e/server:1', ports: [...p.ports] }] },
     },
   });

@@ -11,7 +11,7 @@
  * when the last DNAT rule was added and the last annotation PATCH done. Between runs the Service
  * is deleted and all annotations are awaited gone.
  *
- * Run as root: `node dist/bench/service-rollout.js [--pods 500] [--runs 3] [--agent-args="--api-qps 0"]`.
+ * Run as root: `node dist-bench/bench/service-rollout.js [--pods 500] [--runs 3] [--agent-args="--api-qps 0"]`.
  */
 import { parseArgs } from 'node:util';
 import type { BenchEnv, ReconcileStats } from './cluster-setup.js';
@@ -37,7 +37,7 @@ import {
 } from './cluster-setup.js';
 import { median } from './netns.js';
 
-const HELP = `Usage: node dist/bench/service-rollout.js [options]   (as root)
+const HELP = `Usage: node dist-bench/bench/service-rollout.js [options]   (as root)
 
 A new NPL-enabled Service selecting N pods on one node: time until every pod is annotated and
 until every node port answers from the outside namespace. Prints a markdown table and a JSON line.

@@ -12,10 +12,10 @@ import { AGENT_IDENTITY, serviceAccountKubeconfig } from '@npl/cluster';
 import { describeWithCluster, eventually } from '@npl/cluster/testing';
 import { createLogger } from '@npl/runtime';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { AgentHandle } from '../agent.js';
-import { startAgent } from '../agent.js';
-import { parseAgentConfig } from '../config.js';
-import { FakeDataplane } from '../testing/fake-dataplane.js';
+import type { AgentHandle } from '../src/agent.js';
+import { startAgent } from '../src/agent.js';
+import { parseAgentConfig } from '../src/config.js';
+import { FakeDataplane } from '../src/testing/fake-dataplane.js';
 import { annotation, createPod, createService, deletePod, deleteService, NS, waitAnnotation, waitPodRunning } from './harness.js';
 
 const T = 180_000;
@@ -65,12 +65,15 @@ describeWithCluster('npl-agent controller loop against a real API server (Antrea
 
   it('TestSyncRulesError: while the start-up sync fails, workers do not run and no Pod is annotated; after retries it is', async () => {
     await podWithService('syncerr');
-    const a = await start([], (dp) => dp.failNext('replaceAll', 2));
-    await new Promise((r) => setTimeout(r, 800));
+    // The sync fails until the test lets it succeed, so the checks in between cannot race a retry.
+    const a = await start([], (dp) => dp.failNext('replaceAll', 1_000));
+    await eventually(() => Promise.resolve(dataplanes.get('IPv4')!.calls.replaceAll >= 2), 30_000, 'two failed start-up syncs');
     expect(a.isReady()).toBe(false);
     expect(await annotation(get(), 'syncerr')).toEqual([]);
+    const failed = dataplanes.get('IPv4')!.calls.replaceAll;
+    for (const dp of dataplanes.values()) dp.failNext('replaceAll', 0);
     await a.ready;
-    expect(dataplanes.get('IPv4')!.calls.replaceAll).toBe(3);
+    expect(dataplanes.get('IPv4')!.calls.replaceAll).toBe(failed + 1);
     const [e] = await waitAnnotation(get(), 'syncerr', 1);
     expect(e!.nodePort).toBe(61000);
   }, T);

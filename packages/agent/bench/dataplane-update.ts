@@ -4,14 +4,14 @@
  * Antrea-style iptables one (nft and legacy back ends), side by side in one run. The measuring
  * process runs inside a throwaway network namespace, as the agent runs inside its node's.
  *
- * Run as root: `node dist/bench/dataplane-update.js [--present 10000] [--ops 50]`.
+ * Run as root: `node dist-bench/bench/dataplane-update.js [--present 10000] [--ops 50]`.
  */
 import { parseArgs } from 'node:util';
 import type { DnatMapping } from '@npl/core';
 import { PortTable } from '@npl/core';
 import { createLogger } from '@npl/runtime';
-import { createDataplane } from '../dataplane/index.js';
-import { SocketPortReserver } from '../ports/socket-reserver.js';
+import { createDataplane } from '../src/dataplane/index.js';
+import { SocketPortReserver } from '../src/ports/socket-reserver.js';
 import { createPair, median, sh } from './netns.js';
 
 type Plane = 'nft' | 'iptables-nft' | 'iptables-legacy';

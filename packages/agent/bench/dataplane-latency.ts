@@ -5,7 +5,7 @@
  * alternate the dataplanes. The connection under test targets the mapping the iptables chain
  * reaches last (its worst case). Also reports how long loading each full ruleset took.
  *
- * Run as root: `node dist/bench/dataplane-latency.js [--counts 1,1000] [--connects 1000] [--rounds 3]`.
+ * Run as root: `node dist-bench/bench/dataplane-latency.js [--counts 1,1000] [--connects 1000] [--rounds 3]`.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

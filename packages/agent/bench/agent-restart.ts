@@ -11,7 +11,7 @@
  * http://<node IP>:10361/readyz, polled every 50 ms. The annotations before and after are compared.
  * The agent log splits the start-up into its phases.
  *
- * Run as root: `node dist/bench/agent-restart.js [--pods 500] [--runs 3] [--agent-args="..."]`.
+ * Run as root: `node dist-bench/bench/agent-restart.js [--pods 500] [--runs 3] [--agent-args="..."]`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -35,7 +35,7 @@ import {
 import { readyz } from '../e2e/harness.js';
 import { median } from './netns.js';
 
-const HELP = `Usage: node dist/bench/agent-restart.js [options]   (as root)
+const HELP = `Usage: node dist-bench/bench/agent-restart.js [options]   (as root)
 
 Restart npl-agent holding N mappings (SIGTERM and SIGKILL, --runs times each) while a client in the
 outside namespace loops through every node port: time to ready, node ports changed, failed requests.

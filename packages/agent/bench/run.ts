@@ -1,7 +1,7 @@
 /**
  * `pnpm bench` for npl-agent: every benchmark of issue 4 in one run, one after the other (they
- * share the machine), printing each markdown table. Needs root. Flags are passed to none; run a
- * single benchmark's file for its own flags.
+ * share the machine), printing each markdown table. Needs root. `--help` prints usage; run a single
+ * benchmark's file for its own flags.
  */
 import { latencyTable, runLatencyBench } from './dataplane-latency.js';
 import { runUpdateBench, updateTable } from './dataplane-update.js';
@@ -9,7 +9,17 @@ import { restartTable, runRestartBench } from './agent-restart.js';
 import { rolloutTable, runRolloutBench } from './service-rollout.js';
 import { DEFAULT_AGENT_ARGS, splitArgs } from './cluster-setup.js';
 
+const HELP = `Usage: pnpm --filter @npl/agent bench   (as root; = node dist-bench/bench/run.js)
+Runs the four npl-agent benchmarks one after the other and prints a markdown table for each:
+  dataplane-latency, dataplane-update, service-rollout, agent-restart.
+For one benchmark and its own flags: node dist-bench/bench/<name>.js --help
+(dist-bench/ is built by \`tsc -p tsconfig.bench.json\`, which \`pnpm bench\` runs first).`;
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`${HELP}\n`);
+    return;
+  }
   if (process.getuid?.() !== 0) throw new Error('the npl-agent benchmarks need root (network namespaces, nftables, the local cluster)');
   const started = new Date();
   const out: string[] = [`# npl-agent benchmarks, ${started.toISOString()}`];
