@@ -88,8 +88,12 @@ export class NftSession {
     child.stdout.on('data', (chunk: string) => this.onData(chunk));
     child.stdin.on('error', () => undefined);
     child.once('error', (err) => this.fail(err));
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': only after stdout has ended is everything the process printed read, so
+    // the error names its last words (a partial last line included) however the events interleave.
+    child.once('close', (code, signal) => {
       if (this.child === child) this.child = undefined;
+      if (this.buffer.trim() !== '') this.waiter?.lines.push(this.buffer.trim());
+      this.buffer = '';
       this.fail(new Error(`nft session exited (${signal ?? code}): ${this.waiter?.lines.join(' ').trim() || 'no output'}`));
     });
     this.child = child;
