@@ -2,7 +2,7 @@ import { expect, it } from '@jest/globals';
 import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import type { V1Container, V1EndpointConditions, V1Pod } from '@kubernetes/client-node';
 import { listNetns } from './run.js';
-import { EXIT_DELAY_ANNOTATION } from './standin/termination.js';
+import { COMPLETE_AFTER_ANNOTATION, EXIT_CODE_ANNOTATION, EXIT_DELAY_ANNOTATION } from './standin/termination.js';
 import { describeWithCluster, eventually } from './testing/jest-cluster.js';
 
 const NS = 'default';
@@ -12,7 +12,10 @@ describeWithCluster('local cluster: pod lifecycle (ports while Running, graceful
   const api = () => get().kubeConfig.makeApiClient(CoreV1Api);
   const client = () => get().nodes[0]!.netns;
 
-  async function createPod(name: string, opts: { annotations?: Record<string, string>; container?: Partial<V1Container>; grace?: number } = {}): Promise<void> {
+  async function createPod(
+    name: string,
+    opts: { annotations?: Record<string, string>; container?: Partial<V1Container>; grace?: number; restartPolicy?: string } = {},
+  ): Promise<void> {
     await api().createNamespacedPod({
       namespace: NS,
       body: {
@@ -20,6 +23,7 @@ describeWithCluster('local cluster: pod lifecycle (ports while Running, graceful
         spec: {
           nodeName: get().nodes[1]!.name,
           ...(opts.grace !== undefined ? { terminationGracePeriodSeconds: opts.grace } : {}),
+          ...(opts.restartPolicy ? { restartPolicy: opts.restartPolicy } : {}),
           containers: [{ name: 'web', image: 'web:1', ports: [{ containerPort: 80 }], ...opts.container }],
         },
       },
@@ -69,6 +73,30 @@ describeWithCluster('local cluster: pod lifecycle (ports while Running, graceful
     }, 60_000, 'early Running');
     expect(await answer(pod.status!.podIP!)).toBe('early');
     expect(seen.every((s) => s === 'Pending' || s === 'none')).toBe(true);
+  }, T);
+
+  it('a pod whose containers complete (restartPolicy Never) turns Succeeded or Failed, keeps its podIP in the status, and its ports close', async () => {
+    await createPod('job', { restartPolicy: 'Never', annotations: { [COMPLETE_AFTER_ANNOTATION]: '4' } });
+    const pod = await running('job');
+    const ip = pod.status!.podIP!;
+    const netns = get().podNetns(pod.metadata!.uid!);
+    expect(await answer(ip)).toBe('job');
+    const done = await eventually(async () => {
+      const p = await readPod('job');
+      return p?.status?.phase === 'Succeeded' ? p : undefined;
+    }, 60_000, 'job Succeeded');
+    expect(done.status?.podIP).toBe(ip);
+    expect(done.status?.containerStatuses?.[0]).toMatchObject({ ready: false, state: { terminated: { exitCode: 0, reason: 'Completed' } } });
+    expect(done.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'PodCompleted' });
+    await eventually(async () => !(await listNetns()).includes(netns), 30_000, 'job sandbox removed');
+    expect(await answer(ip)).toBe('');
+
+    await createPod('crash', { restartPolicy: 'Never', annotations: { [COMPLETE_AFTER_ANNOTATION]: '0', [EXIT_CODE_ANNOTATION]: '3' } });
+    const failed = await eventually(async () => {
+      const p = await readPod('crash');
+      return p?.status?.phase === 'Failed' ? p : undefined;
+    }, 60_000, 'crash Failed');
+    expect(failed.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
   }, T);
 
   it('delete with gracePeriodSeconds: the pod keeps serving as a terminating, serving endpoint until the grace period ends, then it and its namespace are gone', async () => {

@@ -2,9 +2,18 @@ import { describe, expect, it } from '@jest/globals';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { validateExternalIP } from '../node-address.js';
 import { nodeStatus } from './node-status.js';
-import { runningStatus } from './pod-controller.js';
+import { completedStatus, runningStatus } from './pod-controller.js';
 import { probeTarget, readinessProbeOf, ReadinessState } from './prober.js';
-import { containersExitAt, EXIT_DELAY_ANNOTATION, markedUnhealthy, preStopSeconds, READY_ANNOTATION } from './termination.js';
+import {
+  COMPLETE_AFTER_ANNOTATION,
+  completionOf,
+  containersExitAt,
+  EXIT_CODE_ANNOTATION,
+  EXIT_DELAY_ANNOTATION,
+  markedUnhealthy,
+  preStopSeconds,
+  READY_ANNOTATION,
+} from './termination.js';
 
 const podWith = (containers: V1Container[], meta: V1Pod['metadata'] = {}): V1Pod => ({
   metadata: { name: 'web-1', namespace: 'default', uid: 'u-1', ...meta },
@@ -115,6 +124,44 @@ describe('graceful termination timing (containersExitAt)', () => {
     expect(markedUnhealthy(podWith([], { annotations: { [READY_ANNOTATION]: 'false' } }))).toBe(true);
     expect(markedUnhealthy(podWith([], { annotations: { [READY_ANNOTATION]: 'true' } }))).toBe(false);
     expect(markedUnhealthy(podWith([]))).toBe(false);
+  });
+});
+
+describe('completion (npl.test/complete-after-seconds)', () => {
+  const started = new Date('2026-01-01T00:00:00Z');
+  const job = (restartPolicy: string | undefined, annotations: Record<string, string>): V1Pod => ({
+    ...podWith([{ name: 'work', image: 'w' }], { annotations }),
+    spec: { containers: [{ name: 'work', image: 'w' }], ...(restartPolicy ? { restartPolicy } : {}) },
+  });
+
+  it('completes where kubelet would not restart: Never (any code), OnFailure (code 0)', () => {
+    expect(completionOf(job('Never', { [COMPLETE_AFTER_ANNOTATION]: '5' }), started)).toEqual({ at: started.getTime() + 5_000, exitCode: 0, phase: 'Succeeded' });
+    expect(completionOf(job('Never', { [COMPLETE_AFTER_ANNOTATION]: '0', [EXIT_CODE_ANNOTATION]: '3' }), started)).toEqual({ at: started.getTime(), exitCode: 3, phase: 'Failed' });
+    expect(completionOf(job('OnFailure', { [COMPLETE_AFTER_ANNOTATION]: '1' }), started)?.phase).toBe('Succeeded');
+  });
+
+  it('does not complete pods kubelet would restart, or pods without the annotation', () => {
+    expect(completionOf(job(undefined, { [COMPLETE_AFTER_ANNOTATION]: '1' }), started)).toBeUndefined();
+    expect(completionOf(job('Always', { [COMPLETE_AFTER_ANNOTATION]: '1' }), started)).toBeUndefined();
+    expect(completionOf(job('OnFailure', { [COMPLETE_AFTER_ANNOTATION]: '1', [EXIT_CODE_ANNOTATION]: '1' }), started)).toBeUndefined();
+    expect(completionOf(job('Never', {}), started)).toBeUndefined();
+  });
+
+  it('rejects malformed annotations naming pod, annotation and expectation', () => {
+    expect(() => completionOf(job('Never', { [COMPLETE_AFTER_ANNOTATION]: '' }), started)).toThrow('pod default/web-1: annotation npl.test/complete-after-seconds="": expected a number of seconds >= 0');
+    expect(() => completionOf(job('Never', { [COMPLETE_AFTER_ANNOTATION]: '1', [EXIT_CODE_ANNOTATION]: '256' }), started)).toThrow(
+      'pod default/web-1: annotation npl.test/exit-code="256": expected an integer from 0 to 255',
+    );
+  });
+
+  it('writes a kubelet-like terminal status: containers terminated with the exit code, not Ready (PodCompleted)', () => {
+    const s = completedStatus(job('Never', {}), { uid: 'u-1', startedAt: started }, { at: started.getTime() + 2_000, exitCode: 3, phase: 'Failed' });
+    expect(s.phase).toBe('Failed');
+    expect(s.containerStatuses?.[0]).toMatchObject({ ready: false, started: false, state: { terminated: { exitCode: 3, reason: 'Error', startedAt: started, finishedAt: new Date(started.getTime() + 2_000) } } });
+    expect(s.conditions?.map((c) => `${c.type}=${c.status}${c.reason ? `/${c.reason}` : ''}`)).toEqual([
+      'PodReadyToStartContainers=False', 'Initialized=True', 'Ready=False/PodCompleted', 'ContainersReady=False/PodCompleted', 'PodScheduled=True',
+    ]);
+    expect(s.podIP).toBeUndefined();
   });
 });
 

@@ -8,7 +8,7 @@ import type { ProbeTarget } from './podnet-client.js';
 import { PodReadiness } from './prober.js';
 import { WorkQueue } from './queue.js';
 import type { ContainerRuntime, PodSandbox } from './runtime.js';
-import { containersExitAt, markedUnhealthy } from './termination.js';
+import { completionOf, containersExitAt, markedUnhealthy, type Completion } from './termination.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
@@ -90,6 +90,39 @@ export function runningStatus(pod: V1Pod, sb: Sandbox, hostIP: string, readiness
   };
 }
 
+/**
+ * The status a kubelet writes when every container of the pod exited by itself and the pod will
+ * not be restarted: phase Succeeded or Failed, containers terminated, not Ready (PodCompleted).
+ * Pod IP and start time stay as they were.
+ */
+export function completedStatus(pod: V1Pod, sb: Pick<Sandbox, 'uid' | 'startedAt'>, done: Completion): V1PodStatus {
+  const finishedAt = new Date(done.at);
+  const containerID = (name: string) => `npl://${sb.uid}/${name}`;
+  const cond = (type: string, status: string, reason?: string) => ({ type, status, ...(reason ? { reason } : {}), lastTransitionTime: finishedAt });
+  return {
+    phase: done.phase,
+    conditions: [
+      cond('PodReadyToStartContainers', 'False'),
+      cond('Initialized', 'True'),
+      cond('Ready', 'False', 'PodCompleted'),
+      cond('ContainersReady', 'False', 'PodCompleted'),
+      cond('PodScheduled', 'True'),
+    ],
+    containerStatuses: (pod.spec?.containers ?? []).map((c) => ({
+      name: c.name,
+      image: c.image ?? '',
+      imageID: `npl-local://${c.image ?? ''}`,
+      containerID: containerID(c.name),
+      ready: false,
+      started: false,
+      restartCount: 0,
+      state: {
+        terminated: { exitCode: done.exitCode, reason: done.exitCode === 0 ? 'Completed' : 'Error', startedAt: sb.startedAt, finishedAt, containerID: containerID(c.name) },
+      },
+    })),
+  };
+}
+
 /** Whether the pod's status already says what `runningStatus` would (phase, IP, readiness). */
 function statusUpToDate(pod: V1Pod, sb: Sandbox, readiness: ContainerReadiness): boolean {
   const s = pod.status;
@@ -103,6 +136,16 @@ function statusUpToDate(pod: V1Pod, sb: Sandbox, readiness: ContainerReadiness):
     statuses.length === containers.length &&
     containers.every((c) => statuses.find((x) => x.name === c.name)?.ready === readiness.ready(c.name))
   );
+}
+
+/** completionOf, or none when its annotations are malformed (logged): the pod keeps running. */
+function completionOrNone(pod: V1Pod, startedAt: Date, log: Logger): Completion | undefined {
+  try {
+    return completionOf(pod, startedAt);
+  } catch (err) {
+    log.warn({ pod: keyOf(pod), err: (err as Error).message }, 'ignoring malformed completion annotation');
+    return undefined;
+  }
 }
 
 /** containersExitAt, or "now" when its annotation is malformed (logged): never blocks a deletion. */
@@ -137,8 +180,10 @@ export class PodController {
   private readonly runtime: ContainerRuntime;
   private readonly probe: PodControllerDeps['probe'];
   private readonly log: Logger;
-  /** Wake-ups of pods whose containers exit later (graceful termination), by pod key. */
-  private readonly exitTimers = new Map<string, NodeJS.Timeout>();
+  /** Wake-ups of pods whose containers exit later (graceful termination, completion), by pod key. */
+  private readonly exitTimers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  /** UIDs of pods whose containers completed here: never started again, even from a stale cache. */
+  private readonly completed = new Set<string>();
 
   constructor(node: StandinNode, kc: KubeConfig, deps: PodControllerDeps, log: Logger) {
     this.node = node;
@@ -160,7 +205,10 @@ export class PodController {
     const enqueue = (pod: V1Pod): void => this.queue.add(keyOf(pod));
     this.informer.on('add', enqueue);
     this.informer.on('update', enqueue);
-    this.informer.on('delete', enqueue);
+    this.informer.on('delete', (pod) => {
+      if (pod.metadata?.uid) this.completed.delete(pod.metadata.uid);
+      enqueue(pod);
+    });
     this.informer.on('error', (err) => {
       if (this.stopped) return;
       this.log.warn({ err }, 'pod watch failed; restarting');
@@ -178,7 +226,7 @@ export class PodController {
   stop(): void {
     this.stopped = true;
     if (this.resync) clearInterval(this.resync);
-    for (const t of this.exitTimers.values()) clearTimeout(t);
+    for (const t of this.exitTimers.values()) clearTimeout(t.timer);
     for (const sb of this.sandboxes.values()) sb.readiness?.stop();
     this.queue.stop();
     void this.informer.stop();
@@ -215,7 +263,19 @@ export class PodController {
     const sb = await this.currentSandbox(key, pod);
     if (!pod || pod.spec?.nodeName !== this.node.name) return;
     if (pod.metadata?.deletionTimestamp || isTerminal(pod)) await this.stopPod(key, pod, sb);
-    else await this.ensureRunning(key, pod, sb, restart);
+    else if (!this.completed.has(pod.metadata!.uid!)) await this.ensureRunning(key, pod, sb, restart);
+  }
+
+  /** Queues the pod again at `at` (ms since the epoch), or earlier if already due then. */
+  private wakeAt(key: string, at: number): void {
+    const current = this.exitTimers.get(key);
+    if (current && current.at <= at) return;
+    clearTimeout(current?.timer);
+    const timer = setTimeout(() => {
+      this.exitTimers.delete(key);
+      this.queue.add(key);
+    }, Math.max(0, at - Date.now()) + 50);
+    this.exitTimers.set(key, { at, timer });
   }
 
   /**
@@ -229,7 +289,10 @@ export class PodController {
     }
     if (sb) await this.teardown(key, sb);
     else await this.dropAdopted(pod.metadata!.uid!);
-    if (pod.metadata?.deletionTimestamp) await this.finishDeletion(pod);
+    if (pod.metadata?.deletionTimestamp) {
+      await this.finishDeletion(pod);
+      this.completed.delete(pod.metadata.uid!);
+    }
   }
 
   /**
@@ -237,18 +300,10 @@ export class PodController {
    * the pod is queued again for when they have.
    */
   private stillExiting(key: string, pod: V1Pod): boolean {
-    const wait = exitAtOrNow(pod, this.log) - Date.now();
-    if (wait <= 0) return false;
-    if (!this.exitTimers.has(key)) {
-      this.log.info({ pod: key, exitInMs: wait }, 'pod terminating; containers keep running');
-      this.exitTimers.set(
-        key,
-        setTimeout(() => {
-          this.exitTimers.delete(key);
-          this.queue.add(key);
-        }, wait + 50),
-      );
-    }
+    const exitAt = exitAtOrNow(pod, this.log);
+    if (exitAt <= Date.now()) return false;
+    if (this.exitTimers.get(key)?.at !== exitAt) this.log.info({ pod: key, exitInMs: exitAt - Date.now() }, 'pod terminating; containers keep running');
+    this.wakeAt(key, exitAt);
     return true;
   }
 
@@ -279,7 +334,27 @@ export class PodController {
       await this.runtime.startPod(pod, sb);
       sb.unhealthy = markedUnhealthy(pod);
     }
-    await this.syncRunning(pod, sb);
+    const done = completionOrNone(pod, sb.startedAt, this.log);
+    if (done && done.at <= Date.now()) await this.complete(key, pod, sb, done);
+    else {
+      if (done) this.wakeAt(key, done.at);
+      await this.syncRunning(pod, sb);
+    }
+  }
+
+  /** The containers exited by themselves: write the terminal status, then stop the sandbox. */
+  private async complete(key: string, pod: V1Pod, sb: Sandbox, done: Completion): Promise<void> {
+    this.completed.add(sb.uid);
+    try {
+      await this.core.patchNamespacedPodStatus({ name: sb.name, namespace: sb.namespace, body: { metadata: { uid: sb.uid }, status: completedStatus(pod, sb, done) } }, mergePatch);
+    } catch (err) {
+      if ((err as { code?: number }).code !== 404) {
+        this.completed.delete(sb.uid);
+        throw err;
+      }
+    }
+    this.log.info({ pod: key, phase: done.phase, exitCode: done.exitCode }, 'pod completed');
+    await this.teardown(key, sb);
   }
 
   /** Applies the npl.test/ready switch to the running containers and writes the status if stale. */
@@ -334,7 +409,7 @@ export class PodController {
 
   private async teardown(key: string, sb: Sandbox): Promise<void> {
     sb.readiness?.stop();
-    clearTimeout(this.exitTimers.get(key));
+    clearTimeout(this.exitTimers.get(key)?.timer);
     this.exitTimers.delete(key);
     await this.runtime.stopPod(sb).catch((err: unknown) => this.log.warn({ pod: key, err }, 'stopping containers failed'));
     if (!sb.hostNetwork) {

@@ -59,3 +59,42 @@ export function containersExitAt(pod: V1Pod): number | undefined {
   const preStop = Math.max(0, ...(pod.spec?.containers ?? []).map(preStopSeconds));
   return Math.min(deadline, requested + (preStop + exitDelaySeconds(pod)) * 1000);
 }
+
+/**
+ * Seconds after its start at which a pod's "containers" exit by themselves (as a Job's do), with
+ * exit code EXIT_CODE_ANNOTATION (default 0). Honoured where kubelet would then end the pod
+ * instead of restarting the containers: restartPolicy Never, or OnFailure with exit code 0.
+ */
+export const COMPLETE_AFTER_ANNOTATION = 'npl.test/complete-after-seconds';
+export const EXIT_CODE_ANNOTATION = 'npl.test/exit-code';
+
+/** When and how a running pod completes by itself. */
+export interface Completion {
+  /** ms since the epoch */
+  readonly at: number;
+  readonly exitCode: number;
+  readonly phase: 'Succeeded' | 'Failed';
+}
+
+function numberAnnotation(pod: V1Pod, key: string, what: string, valid: (n: number) => boolean): number | undefined {
+  const raw = pod.metadata?.annotations?.[key];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !valid(n)) {
+    throw new Error(`pod ${pod.metadata?.namespace}/${pod.metadata?.name}: annotation ${key}=${JSON.stringify(raw)}: expected ${what}`);
+  }
+  return n;
+}
+
+/**
+ * The pod's completion if COMPLETE_AFTER_ANNOTATION asks for one that kubelet would not answer
+ * with a restart; undefined otherwise. Throws on malformed annotations, naming them.
+ */
+export function completionOf(pod: V1Pod, startedAt: Date): Completion | undefined {
+  const after = numberAnnotation(pod, COMPLETE_AFTER_ANNOTATION, 'a number of seconds >= 0', (n) => Number.isFinite(n) && n >= 0);
+  if (after === undefined) return undefined;
+  const exitCode = numberAnnotation(pod, EXIT_CODE_ANNOTATION, 'an integer from 0 to 255', (n) => Number.isInteger(n) && n >= 0 && n <= 255) ?? 0;
+  const policy = pod.spec?.restartPolicy ?? 'Always';
+  if (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0)) return undefined;
+  return { at: startedAt.getTime() + after * 1000, exitCode, phase: exitCode === 0 ? 'Succeeded' : 'Failed' };
+}
