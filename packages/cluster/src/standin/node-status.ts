@@ -92,7 +92,7 @@ export class NodeHeartbeat {
         },
       },
       spec: { podCIDR: this.node.podCIDR, podCIDRs: [this.node.podCIDR] },
-      status: nodeStatus(this.node, this.kubeletVersion, new Date()),
+      status: nodeStatus(this.node, this.kubeletVersion, new Date(), await this.externalIPs()),
     };
     try {
       await this.core.createNode({ body });
