@@ -66,7 +66,8 @@ export interface Cluster {
    * ExternalIPs (null removes them; 203.0.113.0/24 or 198.51.100.0/24), moves the outside
    * namespace's route, and makes the node stand-in post the Node status at once. Resolves when the
    * Node object shows the new addresses. Throws NPL_CLUSTER_ADDRESS_INVALID for a bad address or
-   * an unknown node. Changing the InternalIP is not supported.
+   * an unknown node, NPL_CLUSTER_NOT_RUNNING when the node stand-in is not running. Changing the
+   * InternalIP is not supported.
    */
   setNodeAddress(node: string, change: NodeAddressChange): Promise<void>;
   /** kubectl of the cluster's Kubernetes version (absent for a cluster started before it was built). */
@@ -203,8 +204,11 @@ async function setNodeAddress(layout: ClusterLayout, kc: KubeConfig, nodeName: s
     if (old !== change.externalIP) await removeExternalIP(layout, node, old);
   }
   if (change.externalIP !== null) await addExternalIP(layout, node, change.externalIP);
-  const state = await readState(layout.name);
-  if (state?.pids.standin) process.kill(state.pids.standin, 'SIGHUP');
+  const standin = (await readState(layout.name))?.pids.standin;
+  if (standin === undefined || !isAlive(standin)) {
+    throw new ClusterError('NPL_CLUSTER_NOT_RUNNING', `cluster ${layout.name}: the node stand-in is not running, so node ${nodeName} cannot report its addresses (cluster up again)`);
+  }
+  process.kill(standin, 'SIGHUP');
   const want = change.externalIP === null ? [] : [change.externalIP];
   const core = kc.makeApiClient(CoreV1Api);
   await waitFor(
