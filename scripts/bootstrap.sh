@@ -73,7 +73,7 @@ npl_ensure_deps() {
 }
 
 # Builds (first time, several minutes) or reuses the local cluster's Go binaries and exports
-# NPL_KUBE_APISERVER, NPL_KUBE_CONTROLLER_MANAGER, NPL_KUBE_SCHEDULER, NPL_ETCD, NPL_BIN_DIR.
+# NPL_KUBE_APISERVER, NPL_KUBE_CONTROLLER_MANAGER, NPL_KUBE_SCHEDULER, NPL_ETCD, NPL_KUBECTL, NPL_BIN_DIR.
 npl_ensure_cluster_binaries() {
   local out line
   out=$(bash "$NPL_REPO_ROOT/packages/cluster/scripts/build-binaries.sh") ||

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # build-binaries.sh — build (once) and locate the local test cluster's control
-# plane: kube-apiserver, kube-controller-manager, kube-scheduler and etcd.
+# plane: kube-apiserver, kube-controller-manager, kube-scheduler and etcd, plus
+# the matching kubectl.
 #
 # The binaries are compiled from Go modules pinned by the wrapper modules in
 # packages/cluster/go/kube (k8s.io/kubernetes) and packages/cluster/go/etcd
 # (go.etcd.io/etcd/server/v3), and cached in
-#   ${NPL_CACHE_DIR:-$HOME/.cache/npl}/bin/kubernetes-<version>/
+#   ${NPL_CACHE_DIR:-$HOME/.cache/npl}/bin/kubernetes-<version>-<stamp prefix>/
 #   ${NPL_CACHE_DIR:-$HOME/.cache/npl}/bin/etcd-<version>/
 # Each cache dir has a .stamp file holding a hash of the wrapper module's
 # go.mod, go.sum and Go sources plus this script's BUILD_RECIPE_VERSION; when
 # the binaries exist and the stamp matches, the script only prints their paths.
+# The Kubernetes dir is also named after its stamp, so checkouts whose wrapper
+# modules differ (e.g. one without kubectl) keep separate caches instead of
+# rebuilding over each other.
 # Otherwise it builds them (the first build takes several minutes) into a temp
 # dir and renames them into place; the stamp is written last. Concurrent runs
 # are serialised with flock(1) when available.
@@ -26,6 +30,7 @@
 #   NPL_KUBE_CONTROLLER_MANAGER  (same)
 #   NPL_KUBE_SCHEDULER           (same)
 #   NPL_ETCD                     (same)
+#   NPL_KUBECTL                  (same)
 #   GOCACHE, GOMODCACHE, GOPROXY are honoured (Go's defaults otherwise).
 #
 # Output contract (stdout; all progress and errors go to stderr):
@@ -35,10 +40,11 @@
 #     NPL_KUBE_CONTROLLER_MANAGER=/abs/path/kube-controller-manager
 #     NPL_KUBE_SCHEDULER=/abs/path/kube-scheduler
 #     NPL_ETCD=/abs/path/etcd
+#     NPL_KUBECTL=/abs/path/kubectl
 #     NPL_BIN_DIR=/abs/path/dir
 #   NPL_BIN_DIR (always the last line) is a directory of symlinks named
-#   kube-apiserver, kube-controller-manager, kube-scheduler and etcd pointing at
-#   the four binaries above (usable as PATH entry or as envtest's
+#   kube-apiserver, kube-controller-manager, kube-scheduler, etcd and kubectl
+#   pointing at the five binaries above (usable as PATH entry or as envtest's
 #   KUBEBUILDER_ASSETS). Exit status 0. On failure: exit status != 0, an
 #   "error: ..." message on stderr, and no NPL_BIN_DIR line.
 #
@@ -91,14 +97,14 @@ cache_root="${NPL_CACHE_DIR:-${HOME:?HOME is not set}/.cache/npl}"
 mkdir -p "$cache_root/bin"
 cache_root="$(cd "$cache_root" && pwd -P)"
 bin_root="$cache_root/bin"
-kube_dir="$bin_root/kubernetes-$kube_ver"
-etcd_dir="$bin_root/etcd-$etcd_ver"
 
 stamp_of() { # module dir -> hash of everything that determines its binaries
   { echo "recipe=$BUILD_RECIPE_VERSION"; cat "$1/go.mod" "$1/go.sum" "$1"/*.go; } | sha256sum | cut -d' ' -f1
 }
 kube_stamp="$(stamp_of "$kube_mod")"
 etcd_stamp="$(stamp_of "$etcd_mod")"
+kube_dir="$bin_root/kubernetes-$kube_ver-${kube_stamp:0:12}"
+etcd_dir="$bin_root/etcd-$etcd_ver"
 
 # A cached binary is valid when it exists and its dir's .stamp matches.
 cached_ok() { # dir stamp name
@@ -111,11 +117,12 @@ override_for() { # binary name -> value of its NPL_* override (maybe empty)
     kube-controller-manager) printf '%s' "${NPL_KUBE_CONTROLLER_MANAGER:-}" ;;
     kube-scheduler) printf '%s' "${NPL_KUBE_SCHEDULER:-}" ;;
     etcd) printf '%s' "${NPL_ETCD:-}" ;;
+    kubectl) printf '%s' "${NPL_KUBECTL:-}" ;;
   esac
 }
-var_for() { case "$1" in kube-apiserver) echo NPL_KUBE_APISERVER ;; kube-controller-manager) echo NPL_KUBE_CONTROLLER_MANAGER ;; kube-scheduler) echo NPL_KUBE_SCHEDULER ;; etcd) echo NPL_ETCD ;; esac; }
+var_for() { case "$1" in kube-apiserver) echo NPL_KUBE_APISERVER ;; kube-controller-manager) echo NPL_KUBE_CONTROLLER_MANAGER ;; kube-scheduler) echo NPL_KUBE_SCHEDULER ;; etcd) echo NPL_ETCD ;; kubectl) echo NPL_KUBECTL ;; esac; }
 
-kube_bins=(kube-apiserver kube-controller-manager kube-scheduler)
+kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
 declare -A path_of=()
 for b in "${kube_bins[@]}" etcd; do
   o="$(override_for "$b")"
@@ -233,8 +240,8 @@ fi
 
 # ------------------------------------------------------- NPL_BIN_DIR (symlinks)
 all_bins=("${kube_bins[@]}" etcd)
-if [[ -z "${NPL_KUBE_APISERVER:-}${NPL_KUBE_CONTROLLER_MANAGER:-}${NPL_KUBE_SCHEDULER:-}${NPL_ETCD:-}" ]]; then
-  set_dir="$bin_root/kubernetes-$kube_ver+etcd-$etcd_ver"
+if [[ -z "${NPL_KUBE_APISERVER:-}${NPL_KUBE_CONTROLLER_MANAGER:-}${NPL_KUBE_SCHEDULER:-}${NPL_ETCD:-}${NPL_KUBECTL:-}" ]]; then
+  set_dir="$bin_root/kubernetes-$kube_ver-${kube_stamp:0:12}+etcd-$etcd_ver"
 else
   set_dir="$bin_root/set-$(for b in "${all_bins[@]}"; do echo "${path_of[$b]}"; done | sha256sum | cut -c1-16)"
 fi
@@ -248,5 +255,5 @@ done
 if (( ${#need_kube[@]} + ${#need_etcd[@]} == 0 )); then
   log "using cached binaries (Kubernetes $kube_ver, etcd $etcd_ver) in $set_dir"
 fi
-printf 'NPL_KUBE_APISERVER=%s\nNPL_KUBE_CONTROLLER_MANAGER=%s\nNPL_KUBE_SCHEDULER=%s\nNPL_ETCD=%s\nNPL_BIN_DIR=%s\n' \
-  "${path_of[kube-apiserver]}" "${path_of[kube-controller-manager]}" "${path_of[kube-scheduler]}" "${path_of[etcd]}" "$set_dir"
+printf 'NPL_KUBE_APISERVER=%s\nNPL_KUBE_CONTROLLER_MANAGER=%s\nNPL_KUBE_SCHEDULER=%s\nNPL_ETCD=%s\nNPL_KUBECTL=%s\nNPL_BIN_DIR=%s\n' \
+  "${path_of[kube-apiserver]}" "${path_of[kube-controller-manager]}" "${path_of[kube-scheduler]}" "${path_of[etcd]}" "${path_of[kubectl]}" "$set_dir"

@@ -14,6 +14,8 @@ export interface ControlPlaneBinaries {
   readonly controllerManager: string;
   readonly scheduler: string;
   readonly etcd: string;
+  /** kubectl of the same Kubernetes version (for people and tests; the cluster does not use it). */
+  readonly kubectl: string;
 }
 
 export function cacheRoot(): string {
@@ -23,7 +25,7 @@ export function cacheRoot(): string {
 /**
  * Paths of the control plane binaries from `scripts/build-binaries.sh`, which builds them on first
  * use (minutes; progress goes to `onProgress`) and honours NPL_KUBE_APISERVER,
- * NPL_KUBE_CONTROLLER_MANAGER, NPL_KUBE_SCHEDULER and NPL_ETCD.
+ * NPL_KUBE_CONTROLLER_MANAGER, NPL_KUBE_SCHEDULER, NPL_ETCD and NPL_KUBECTL.
  */
 export async function controlPlaneBinaries(onProgress?: (line: string) => void): Promise<ControlPlaneBinaries> {
   const script = path.join(packageDir, 'scripts', 'build-binaries.sh');
@@ -50,6 +52,7 @@ export async function controlPlaneBinaries(onProgress?: (line: string) => void):
     controllerManager: get('NPL_KUBE_CONTROLLER_MANAGER'),
     scheduler: get('NPL_KUBE_SCHEDULER'),
     etcd: get('NPL_ETCD'),
+    kubectl: get('NPL_KUBECTL'),
   };
 }
 

@@ -1,31 +1,38 @@
 #!/usr/bin/env node
 /**
  * `cluster up [--nodes N] [--name NAME]`, `cluster down [--name NAME]`,
- * `cluster status [--name NAME] [--json]`. `up` ends with a `KUBECONFIG=<path>` line.
+ * `cluster status [--name NAME] [--json]`. `up` ends with a `KUBECTL=<path>` line and a
+ * `KUBECONFIG=<path>` line.
  */
 import { parseArgs } from 'node:util';
 import { agentNodeProcess } from './agent-process.js';
 import { clusterStatus, startCluster, stopCluster } from './cluster.js';
+import { defaultExternalIP } from './node-address.js';
 
 const USAGE = `usage:
-  cluster up [--nodes N] [--name NAME] [--agent]
+  cluster up [--nodes N] [--name NAME] [--agent] [--external-ip]
                                          start a local cluster (default name "local", 2 nodes);
                                          --agent runs npl-agent on every node (NPL_* variables
-                                         are passed to it, e.g. NPL_PORT_RANGE)
+                                         are passed to it, e.g. NPL_PORT_RANGE); --external-ip
+                                         gives every node an ExternalIP in 203.0.113.0/24
   cluster down [--name NAME]             remove its processes, namespaces, links and files
   cluster status [--name NAME] [--json]  show where it is and which nodes it has
 `;
 
-async function up(name: string, nodes: number, agent: boolean): Promise<void> {
+async function up(name: string, nodes: number, agent: boolean, externalIPs: boolean): Promise<void> {
   const t0 = Date.now();
   const nodeProcesses = agent ? [agentNodeProcess()] : [];
-  const c = await startCluster({ name, nodes, nodeProcesses, onProgress: (l) => process.stderr.write(`${l}\n`) });
+  const c = await startCluster({ name, nodes, nodeProcesses, externalIPs, onProgress: (l) => process.stderr.write(`${l}\n`) });
   const out = process.stdout;
   out.write(`cluster ${c.name} is up in ${((Date.now() - t0) / 1000).toFixed(1)} s (API server ${c.server})\n`);
-  for (const n of c.nodes) out.write(`node ${n.name}  ip ${n.ip}  podCIDR ${n.podCIDR}  netns ${n.netns}\n`);
+  for (const n of c.nodes) {
+    const ext = externalIPs ? `  externalIP ${defaultExternalIP(c.layout.slot, c.layout.nodes.find((l) => l.name === n.name)!.index)}` : '';
+    out.write(`node ${n.name}  ip ${n.ip}${ext}  podCIDR ${n.podCIDR}  netns ${n.netns}\n`);
+  }
   out.write(`outside  ip ${c.outsideIP}  netns ${c.outsideNetns}\n`);
   if (agent) out.write(`npl-agent runs on every node (logs ${c.dir}/logs/<node>-npl-agent.log, health http://<node ip>:10361/readyz)\n`);
   out.write(`logs ${c.dir}/logs\n`);
+  if (c.kubectl) out.write(`KUBECTL=${c.kubectl}\n`);
   out.write(`KUBECONFIG=${c.kubeconfigPath}\n`);
 }
 
@@ -42,7 +49,9 @@ async function status(name: string, json: boolean): Promise<number> {
   process.stdout.write(`cluster ${s.name}: ${s.running ? 'running' : 'NOT running (run `cluster up` again)'}\n`);
   for (const [role, p] of Object.entries(s.processes)) process.stdout.write(`  ${role.padEnd(20)} pid ${p.pid} ${p.alive ? 'alive' : 'dead'}\n`);
   for (const n of s.nodes) process.stdout.write(`node ${n.name}  ip ${n.ip}  podCIDR ${n.podCIDR}  netns ${n.netns}\n`);
-  process.stdout.write(`outside  ip ${s.outsideIP}  netns ${s.outsideNetns}\nKUBECONFIG=${s.kubeconfigPath}\n`);
+  process.stdout.write(`outside  ip ${s.outsideIP}  netns ${s.outsideNetns}\n`);
+  if (s.kubectl) process.stdout.write(`KUBECTL=${s.kubectl}\n`);
+  process.stdout.write(`KUBECONFIG=${s.kubeconfigPath}\n`);
   return s.running ? 0 : 1;
 }
 
@@ -55,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
       nodes: { type: 'string', default: '2' },
       json: { type: 'boolean', default: false },
       agent: { type: 'boolean', default: false },
+      'external-ip': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -65,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (cmd) {
     case 'up':
-      await up(values.name, Number(values.nodes), values.agent);
+      await up(values.name, Number(values.nodes), values.agent, values['external-ip']);
       return 0;
     case 'down':
       await stopCluster(values.name);

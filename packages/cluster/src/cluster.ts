@@ -10,6 +10,7 @@ import { ensureAlive, waitFor } from './health.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { clusterLayout, podNetnsName, validateName, validateNodeCount, type ClusterLayout } from './layout.js';
 import { createClusterNetwork, deleteClusterNetwork, execInNetns } from './network.js';
+import { addExternalIP, defaultExternalIP, readExternalIPs, removeExternalIP, validateExternalIP } from './node-address.js';
 import { createPki, type ClientIdentity, type Pki } from './pki.js';
 import { isAlive, processesMentioning, spawnDaemon, stopProcesses } from './processes.js';
 import { listNetns } from './run.js';
@@ -33,6 +34,11 @@ export interface StartOptions {
   readonly nodes?: number;
   /** Per-node processes run by the stand-in inside each node namespace, restarted on exit. */
   readonly nodeProcesses?: readonly NodeProcessSpec[];
+  /**
+   * Give every node an ExternalIP, 203.0.113.(16·slot + index), on its namespace and routed from
+   * the outside namespace; the Node reports it before its InternalIP. Default false.
+   */
+  readonly externalIPs?: boolean;
   readonly logger?: Logger;
   /** Build progress of the control plane binaries (first build: minutes). */
   readonly onProgress?: (line: string) => void;
@@ -55,8 +61,24 @@ export interface Cluster {
   exec(netns: string, cmd: readonly string[]): Promise<string>;
   /** Network namespace name of the (non-hostNetwork) pod with this UID. */
   podNetns(podUID: string): string;
+  /**
+   * Re-addresses a running node as a host whose address changed: `externalIP` replaces the node's
+   * ExternalIPs (null removes them; 203.0.113.0/24 or 198.51.100.0/24), moves the outside
+   * namespace's route, and makes the node stand-in post the Node status at once. Resolves when the
+   * Node object shows the new addresses. Throws NPL_CLUSTER_ADDRESS_INVALID for a bad address or
+   * an unknown node, NPL_CLUSTER_NOT_RUNNING when the node stand-in is not running. Changing the
+   * InternalIP is not supported.
+   */
+  setNodeAddress(node: string, change: NodeAddressChange): Promise<void>;
+  /** kubectl of the cluster's Kubernetes version (absent for a cluster started before it was built). */
+  readonly kubectl?: string;
   /** Same as stopCluster(name). */
   stop(): Promise<void>;
+}
+
+export interface NodeAddressChange {
+  /** The node's new ExternalIP; null removes every ExternalIP; undefined leaves them. */
+  readonly externalIP?: string | null;
 }
 
 export interface ClusterStatus {
@@ -71,6 +93,8 @@ export interface ClusterStatus {
   readonly processes: Record<string, { pid: number; alive: boolean }>;
   /** True when every recorded daemon is alive. */
   readonly running: boolean;
+  /** kubectl of the cluster's Kubernetes version. */
+  readonly kubectl?: string;
 }
 
 const DEFAULT_NAME = 'local';
@@ -170,10 +194,39 @@ async function waitNodesReady(kc: KubeConfig, layout: ClusterLayout, standinPid:
   );
 }
 
-function makeCluster(layout: ClusterLayout, dir: string, kubeconfigPath: string): Cluster {
+/** See Cluster.setNodeAddress. */
+async function setNodeAddress(layout: ClusterLayout, kc: KubeConfig, nodeName: string, change: NodeAddressChange): Promise<void> {
+  const node = layout.nodes.find((n) => n.name === nodeName);
+  if (!node) throw new ClusterError('NPL_CLUSTER_ADDRESS_INVALID', `cluster ${layout.name}: no node ${JSON.stringify(nodeName)}`);
+  if (change.externalIP === undefined) return;
+  if (change.externalIP !== null) validateExternalIP(nodeName, change.externalIP);
+  for (const old of await readExternalIPs(node.netns)) {
+    if (old !== change.externalIP) await removeExternalIP(layout, node, old);
+  }
+  if (change.externalIP !== null) await addExternalIP(layout, node, change.externalIP);
+  const standin = (await readState(layout.name))?.pids.standin;
+  if (standin === undefined || !isAlive(standin)) {
+    throw new ClusterError('NPL_CLUSTER_NOT_RUNNING', `cluster ${layout.name}: the node stand-in is not running, so node ${nodeName} cannot report its addresses (cluster up again)`);
+  }
+  process.kill(standin, 'SIGHUP');
+  const want = change.externalIP === null ? [] : [change.externalIP];
+  const core = kc.makeApiClient(CoreV1Api);
+  await waitFor(
+    `node ${nodeName} reporting ExternalIP ${JSON.stringify(want)}`,
+    async () => {
+      const n = await core.readNode({ name: nodeName });
+      const got = (n.status?.addresses ?? []).filter((a) => a.type === 'ExternalIP').map((a) => a.address);
+      return JSON.stringify(got) === JSON.stringify(want);
+    },
+    30_000,
+  );
+}
+
+function makeCluster(layout: ClusterLayout, dir: string, kubeconfigPath: string, kubectl?: string): Cluster {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
   return {
+    ...(kubectl ? { kubectl } : {}),
     name: layout.name,
     dir,
     kubeconfigPath,
@@ -185,6 +238,7 @@ function makeCluster(layout: ClusterLayout, dir: string, kubeconfigPath: string)
     layout,
     exec: (netns, cmd) => execInNetns(netns, cmd),
     podNetns: (uid) => podNetnsName(layout, uid),
+    setNodeAddress: (node, change) => setNodeAddress(layout, kubeConfig, node, change),
     stop: () => stopCluster(layout.name),
   };
 }
@@ -213,9 +267,11 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
   await writeState(state);
   try {
     const { bins, podnet, pki } = await prepare(layout, dir, opts, log);
+    if (opts.externalIPs) await Promise.all(layout.nodes.map((n) => addExternalIP(layout, n, defaultExternalIP(slot, n.index))));
+    state.kubectl = bins.kubectl;
     const kubeconfigs = await writeKubeconfigs(layout, dir, pki);
     await startControlPlane(bins, layout, { dir, pki, kubeconfigs: { 'controller-manager': kubeconfigs['controller-manager']!, scheduler: kubeconfigs.scheduler! } }, state, log);
-    const cluster = makeCluster(layout, dir, kubeconfigPath);
+    const cluster = makeCluster(layout, dir, kubeconfigPath, bins.kubectl);
     const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode();
     const cfg: StandinConfig = {
       cluster: name,
@@ -294,6 +350,7 @@ export async function clusterStatus(name: string = DEFAULT_NAME): Promise<Cluste
     outsideNetns: layout.outside.netns,
     outsideIP: layout.outside.ip,
     processes,
+    ...(state.kubectl ? { kubectl: state.kubectl } : {}),
     running: Object.keys(processes).length >= 5 && Object.values(processes).every((p) => p.alive) && layout.nodes.every((n) => netns.has(n.netns)),
   };
 }
@@ -302,5 +359,5 @@ export async function clusterStatus(name: string = DEFAULT_NAME): Promise<Cluste
 export async function attachCluster(name: string = DEFAULT_NAME): Promise<Cluster> {
   const state = await readState(validateName(name));
   if (!state) throw new ClusterError('NPL_CLUSTER_NOT_FOUND', `cluster ${name}: no state in ${clusterDir(name)}`);
-  return makeCluster(clusterLayout(name, state.slot, state.nodeCount), state.dir, state.kubeconfigPath);
+  return makeCluster(clusterLayout(name, state.slot, state.nodeCount), state.dir, state.kubeconfigPath, state.kubectl);
 }

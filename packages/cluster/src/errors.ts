@@ -14,6 +14,8 @@ export const CLUSTER_ERROR_CODES = {
   NPL_CLUSTER_NOT_ROOT: 'the local cluster needs root (network namespaces)',
   NPL_CLUSTER_START_FAILED: 'setting up an identity or manifest for a node process failed',
   NPL_CLUSTER_AGENT_NOT_BUILT: 'cluster up --agent needs the built npl-agent (pnpm build)',
+  NPL_CLUSTER_ADDRESS_INVALID: 'a node address given to the cluster is malformed or outside the allowed ranges',
+  NPL_CLUSTER_NOT_RUNNING: 'a cluster daemon an operation needs (e.g. the node stand-in) is not running',
 } as const;
 
 export type ClusterErrorCode = keyof typeof CLUSTER_ERROR_CODES;

@@ -1,5 +1,7 @@
 export { startCluster, stopCluster, clusterStatus, attachCluster } from './cluster.js';
-export type { Cluster, ClusterNode, ClusterStatus, StartOptions } from './cluster.js';
+export type { Cluster, ClusterNode, ClusterStatus, NodeAddressChange, StartOptions } from './cluster.js';
+export { defaultExternalIP, EXTERNAL_LABEL } from './node-address.js';
+export { EXIT_DELAY_ANNOTATION, READY_ANNOTATION } from './standin/termination.js';
 export { ClusterError, CLUSTER_ERROR_CODES } from './errors.js';
 export type { ClusterErrorCode } from './errors.js';
 export { clusterLayout, MAX_NODES } from './layout.js';

@@ -57,13 +57,18 @@ describeUnless(clusterSkipReason, 'local cluster lifecycle', () => {
     expect(await clusterStatus('e2elife')).toBeUndefined();
   }, T);
 
-  it('CLI: up prints KUBECONFIG=, up after a crash cleans leftovers first, status --json, down', async () => {
+  it('CLI: up prints KUBECTL= and KUBECONFIG= (kubectl get nodes works), up after a crash cleans leftovers first, status --json, down', async () => {
     const first = await cli(['up', '--name', 'e2ecli', '--nodes', '1']);
     expect(first.exitCode).toBe(0);
     const lines = String(first.stdout).trim().split('\n');
     const kubeconfig = lines.at(-1)!.replace(/^KUBECONFIG=/, '');
     expect(lines.at(-1)).toMatch(/^KUBECONFIG=\//);
     expect(await readFile(kubeconfig, 'utf8')).toContain('client-certificate-data');
+    // The printed kubectl works against the cluster with no set-up of the user's own.
+    const kubectl = lines.find((l) => l.startsWith('KUBECTL='))?.slice('KUBECTL='.length);
+    expect(kubectl).toMatch(/^\/.*\/kubectl$/);
+    const nodes = await execa(kubectl!, ['get', 'nodes', '-o', 'json'], { env: { ...process.env, KUBECONFIG: kubeconfig } });
+    expect((JSON.parse(String(nodes.stdout)) as { items: { metadata: { name: string } }[] }).items.map((n) => n.metadata.name)).toEqual(['node-0']);
     // Crash: every daemon dies at once, leaving namespaces, links and files behind.
     const state = (await readState('e2ecli'))!;
     for (const pid of Object.values(state.pids)) {

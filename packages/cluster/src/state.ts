@@ -23,6 +23,8 @@ export interface ClusterState {
   /** Process id (and process group id) of each daemon by role. */
   pids: Record<string, number>;
   readonly createdAt: string;
+  /** kubectl matching the cluster's version (absent in state written before kubectl was built). */
+  kubectl?: string;
 }
 
 export function statePath(name: string): string {

@@ -8,10 +8,18 @@
 //	{"req":1,"op":"open","id":"<uid>","netns":"/run/netns/x","name":"pod","ports":[{"port":80,"protocol":"TCP"}]}
 //	{"req":2,"op":"close","id":"<uid>"}
 //	{"req":3,"op":"ping"}
+//	{"req":4,"op":"health","id":"<uid>","unhealthy":true}
+//	{"req":5,"op":"probe","netns":"/run/netns/node","target":"198.19.16.5:80","kind":"http","path":"/","timeoutMs":1000}
 //
 // Reply: {"req":1,"ok":true} or {"req":1,"ok":false,"error":"..."}.
 // "open" is all-or-nothing per id and replaces the id's previous listeners.
 // Each port may carry "hostNetns" to open it in another namespace (hostPort).
+// "open" and "health" carry the pod's health: while "unhealthy" its TCP
+// listeners answer 503 Service Unavailable (same body) instead of 200, so an
+// httpGet readiness probe fails while traffic still reaches the pod.
+// "probe" connects from inside "netns" to "target" as kubelet's prober does:
+// kind "tcp" succeeds when the connection opens; kind "http" sends
+// GET "path" and succeeds on a status from 200 to 399; ok=false otherwise.
 // The process exits when stdin closes.
 package main
 
@@ -22,10 +30,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -39,12 +49,17 @@ type portSpec struct {
 }
 
 type request struct {
-	Req   int64      `json:"req"`
-	Op    string     `json:"op"`
-	ID    string     `json:"id"`
-	Netns string     `json:"netns"`
-	Name  string     `json:"name"`
-	Ports []portSpec `json:"ports"`
+	Req       int64      `json:"req"`
+	Op        string     `json:"op"`
+	ID        string     `json:"id"`
+	Netns     string     `json:"netns"`
+	Name      string     `json:"name"`
+	Ports     []portSpec `json:"ports"`
+	Unhealthy bool       `json:"unhealthy,omitempty"`
+	Target    string     `json:"target,omitempty"`
+	Kind      string     `json:"kind,omitempty"`
+	Path      string     `json:"path,omitempty"`
+	TimeoutMs int        `json:"timeoutMs,omitempty"`
 }
 
 type reply struct {
@@ -54,12 +69,13 @@ type reply struct {
 }
 
 type server struct {
-	mu   sync.Mutex
-	pods map[string][]io.Closer
+	mu     sync.Mutex
+	pods   map[string][]io.Closer
+	health map[string]*atomic.Bool // per pod id: true while unhealthy
 }
 
 func main() {
-	s := &server{pods: map[string][]io.Closer{}}
+	s := &server{pods: map[string][]io.Closer{}, health: map[string]*atomic.Bool{}}
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 1<<20)
 	out := json.NewEncoder(os.Stdout)
@@ -92,14 +108,32 @@ func (s *server) handle(r request) error {
 		return nil
 	case "open":
 		return s.open(r)
+	case "health":
+		s.unhealthyFlag(r.ID).Store(r.Unhealthy)
+		return nil
+	case "probe":
+		return probe(r)
 	}
 	return fmt.Errorf("unknown op %q", r.Op)
+}
+
+// unhealthyFlag is the pod's health switch, shared by all its listeners.
+func (s *server) unhealthyFlag(id string) *atomic.Bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.health[id]
+	if f == nil {
+		f = &atomic.Bool{}
+		s.health[id] = f
+	}
+	return f
 }
 
 func (s *server) close(id string) {
 	s.mu.Lock()
 	ls := s.pods[id]
 	delete(s.pods, id)
+	delete(s.health, id)
 	s.mu.Unlock()
 	for _, l := range ls {
 		_ = l.Close()
@@ -110,12 +144,14 @@ func (s *server) open(r request) error {
 	s.close(r.ID)
 	var opened []io.Closer
 	body := []byte(r.Name + "\n")
+	unhealthy := s.unhealthyFlag(r.ID)
+	unhealthy.Store(r.Unhealthy)
 	for _, p := range r.Ports {
 		ns := r.Netns
 		if p.Netns != "" {
 			ns = p.Netns
 		}
-		c, err := listenIn(ns, p, body)
+		c, err := listenIn(ns, p, body, unhealthy)
 		if err != nil {
 			for _, o := range opened {
 				_ = o.Close()
@@ -132,7 +168,7 @@ func (s *server) open(r request) error {
 
 // listenIn creates the socket inside the namespace at nsPath (setns on a
 // locked thread), then serves it from ordinary goroutines.
-func listenIn(nsPath string, p portSpec, body []byte) (io.Closer, error) {
+func listenIn(nsPath string, p portSpec, body []byte, unhealthy *atomic.Bool) (io.Closer, error) {
 	type result struct {
 		c   io.Closer
 		err error
@@ -164,7 +200,7 @@ func listenIn(nsPath string, p portSpec, body []byte) (io.Closer, error) {
 			done <- result{nil, err}
 			return
 		}
-		c, lerr := listen(p, body)
+		c, lerr := listen(p, body, unhealthy)
 		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err == nil {
 			restored = true
 		}
@@ -174,7 +210,7 @@ func listenIn(nsPath string, p portSpec, body []byte) (io.Closer, error) {
 	return res.c, res.err
 }
 
-func listen(p portSpec, body []byte) (io.Closer, error) {
+func listen(p portSpec, body []byte, unhealthy *atomic.Bool) (io.Closer, error) {
 	addr := net.JoinHostPort(p.HostIP, fmt.Sprint(p.Port))
 	switch strings.ToUpper(p.Protocol) {
 	case "", "TCP":
@@ -182,7 +218,7 @@ func listen(p portSpec, body []byte) (io.Closer, error) {
 		if err != nil {
 			return nil, err
 		}
-		go serveTCP(l, body)
+		go serveTCP(l, body, unhealthy)
 		return l, nil
 	case "UDP":
 		c, err := net.ListenPacket("udp4", addr)
@@ -195,8 +231,11 @@ func listen(p portSpec, body []byte) (io.Closer, error) {
 	return nil, fmt.Errorf("unsupported protocol %q", p.Protocol)
 }
 
-func serveTCP(l net.Listener, body []byte) {
-	resp := []byte(fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body))
+func serveTCP(l net.Listener, body []byte, unhealthy *atomic.Bool) {
+	httpResponse := func(status string) []byte {
+		return []byte(fmt.Sprintf("HTTP/1.1 %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", status, len(body), body))
+	}
+	ok, unavailable := httpResponse("200 OK"), httpResponse("503 Service Unavailable")
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -205,6 +244,10 @@ func serveTCP(l net.Listener, body []byte) {
 			}
 			time.Sleep(10 * time.Millisecond)
 			continue
+		}
+		resp := ok
+		if unhealthy.Load() {
+			resp = unavailable
 		}
 		go answer(c, resp)
 	}
@@ -246,4 +289,83 @@ func serveUDP(c net.PacketConn, body []byte) {
 		}
 		_, _ = c.WriteTo(body, from)
 	}
+}
+
+// probe runs one readiness probe from inside r.Netns, as kubelet's prober
+// does from the node: a TCP connect, or an HTTP GET whose status must be
+// 200-399. The error says why the probe failed.
+func probe(r request) error {
+	timeout := time.Duration(r.TimeoutMs) * time.Millisecond
+	if timeout <= 0 {
+		timeout = time.Second
+	}
+	conn, err := dialIn(r.Netns, r.Target, timeout)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if r.Kind != "http" {
+		return nil
+	}
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	path := r.Path
+	if path == "" {
+		path = "/"
+	}
+	if _, err := fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: kube-probe/npl\r\nAccept: */*\r\nConnection: close\r\n\r\n", path, r.Target); err != nil {
+		return err
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		return err
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode >= 400 {
+		return fmt.Errorf("HTTP probe failed with statuscode: %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// dialIn opens a TCP connection whose socket is created inside the namespace
+// at nsPath (setns on a locked thread, as listenIn does).
+func dialIn(nsPath, target string, timeout time.Duration) (net.Conn, error) {
+	type result struct {
+		c   net.Conn
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		restored := false
+		defer func() {
+			if restored {
+				runtime.UnlockOSThread()
+			}
+		}()
+		orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
+		if err != nil {
+			done <- result{nil, err}
+			return
+		}
+		defer orig.Close()
+		ns, err := os.Open(nsPath)
+		if err != nil {
+			restored = true
+			done <- result{nil, err}
+			return
+		}
+		defer ns.Close()
+		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
+			restored = true
+			done <- result{nil, err}
+			return
+		}
+		c, derr := net.DialTimeout("tcp", target, timeout)
+		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err == nil {
+			restored = true
+		}
+		done <- result{c, derr}
+	}()
+	res := <-done
+	return res.c, res.err
 }

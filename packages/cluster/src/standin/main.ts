@@ -6,14 +6,23 @@ import { readFile } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { podKey } from '../layout.js';
+import { readExternalIPs } from '../node-address.js';
 import { listNetns, tryRun } from '../run.js';
 import type { StandinConfig } from './config.js';
 import { NodeHeartbeat } from './node-status.js';
 import { NodeProcessSupervisor } from './node-processes.js';
 import { PodController } from './pod-controller.js';
 import { PodNetwork, podAddress } from './pod-network.js';
-import { PodnetClient } from './podnet-client.js';
+import { PodnetClient, type ProbeTarget } from './podnet-client.js';
 import { NetnsServerRuntime, RuntimeRouter } from './runtime.js';
+
+/** Readiness probes run by the podnet helper from inside the given namespace. */
+function probeVia(podnet: PodnetClient): (netnsPath: string, target: ProbeTarget) => Promise<boolean> {
+  return (netnsPath, target) => podnet.probe(netnsPath, target).then(
+    () => true,
+    () => false,
+  );
+}
 
 async function adoptExisting(cfg: StandinConfig, nodes: { net: PodNetwork; ctl: PodController }[], log: Logger): Promise<void> {
   const found = (await listNetns()).filter((n) => n.startsWith(cfg.podNetnsPrefix));
@@ -61,10 +70,16 @@ async function main(): Promise<void> {
       node,
       net,
       heartbeat: new NodeHeartbeat(node, kc, cfg.kubeletVersion, nlog),
-      ctl: new PodController(node, kc, net, runtime, nlog),
+      ctl: new PodController(node, kc, { network: net, runtime, probe: probeVia(podnet) }, nlog),
     };
   });
   podnet.onRestart = () => nodes.forEach((n) => n.ctl.restartContainers());
+  for (const n of nodes) n.heartbeat.externalIPs = () => readExternalIPs(n.node.netns);
+  // `cluster.setNodeAddress` re-addresses a node namespace, then sends SIGHUP: post the new
+  // addresses now rather than at the next periodic status update.
+  process.on('SIGHUP', () => {
+    for (const n of nodes) void n.heartbeat.postStatus().catch((err: unknown) => log.warn({ node: n.node.name, err }, 'node status update failed'));
+  });
   await adoptExisting(cfg, nodes, log);
   await Promise.all(
     nodes.map(async (n) => {

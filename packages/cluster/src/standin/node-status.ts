@@ -15,8 +15,11 @@ function statusCode(err: unknown): number | undefined {
   return (err as { code?: number }).code;
 }
 
-/** A Ready node's status as a kubelet reports it (capacity sized for benchmark loads). */
-export function nodeStatus(node: StandinNode, kubeletVersion: string, now: Date): V1NodeStatus {
+/**
+ * A Ready node's status as a kubelet reports it (capacity sized for benchmark loads), with the
+ * node's ExternalIPs (if any) before its InternalIP.
+ */
+export function nodeStatus(node: StandinNode, kubeletVersion: string, now: Date, externalIPs: readonly string[] = []): V1NodeStatus {
   const resources = { cpu: '16', memory: '64Gi', pods: '600', 'ephemeral-storage': '100Gi' };
   const cond = (type: string, status: string, reason: string, message: string) => ({
     type,
@@ -28,6 +31,7 @@ export function nodeStatus(node: StandinNode, kubeletVersion: string, now: Date)
   });
   return {
     addresses: [
+      ...externalIPs.map((address) => ({ type: 'ExternalIP', address })),
       { type: 'InternalIP', address: node.ip },
       { type: 'Hostname', address: node.name },
     ],
@@ -66,6 +70,8 @@ export class NodeHeartbeat {
   private readonly node: StandinNode;
   private readonly kubeletVersion: string;
   private readonly log: Logger;
+  /** Reads the node's ExternalIPs from its host (namespace) at each status post. */
+  externalIPs: () => Promise<readonly string[]> = () => Promise.resolve([]);
 
   constructor(node: StandinNode, kc: KubeConfig, kubeletVersion: string, log: Logger) {
     this.node = node;
@@ -86,7 +92,7 @@ export class NodeHeartbeat {
         },
       },
       spec: { podCIDR: this.node.podCIDR, podCIDRs: [this.node.podCIDR] },
-      status: nodeStatus(this.node, this.kubeletVersion, new Date()),
+      status: nodeStatus(this.node, this.kubeletVersion, new Date(), await this.externalIPs()),
     };
     try {
       await this.core.createNode({ body });
@@ -108,7 +114,7 @@ export class NodeHeartbeat {
   }
 
   async postStatus(): Promise<void> {
-    const status = nodeStatus(this.node, this.kubeletVersion, new Date());
+    const status = nodeStatus(this.node, this.kubeletVersion, new Date(), await this.externalIPs());
     await this.core.patchNodeStatus({ name: this.node.name, body: { status } }, mergePatch);
   }
 

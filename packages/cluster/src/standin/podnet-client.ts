@@ -10,6 +10,14 @@ export interface ListenPort {
   readonly hostIP?: string;
 }
 
+export interface ProbeTarget {
+  /** `host:port` (IPv6 hosts in brackets). */
+  readonly target: string;
+  readonly kind: 'tcp' | 'http';
+  readonly path?: string;
+  readonly timeoutMs: number;
+}
+
 interface Pending {
   resolve: () => void;
   reject: (e: Error) => void;
@@ -55,8 +63,22 @@ export class PodnetClient {
     this.child?.stdin?.end();
   }
 
-  open(id: string, netns: string, name: string, ports: readonly ListenPort[]): Promise<void> {
-    return this.request({ op: 'open', id, netns, name, ports });
+  /** Opens the pod's listeners; while `unhealthy` its TCP listeners answer HTTP 503 instead of 200. */
+  open(id: string, netns: string, name: string, ports: readonly ListenPort[], unhealthy = false): Promise<void> {
+    return this.request({ op: 'open', id, netns, name, ports, unhealthy });
+  }
+
+  /** Switches the pod's listeners between answering 200 and 503 (see `open`). */
+  setUnhealthy(id: string, unhealthy: boolean): Promise<void> {
+    return this.request({ op: 'health', id, unhealthy });
+  }
+
+  /**
+   * One probe from inside namespace `netns`, as kubelet's prober: `tcp` succeeds when the
+   * connection opens, `http` when GET `path` answers 200-399. Rejects with the reason otherwise.
+   */
+  probe(netns: string, target: ProbeTarget): Promise<void> {
+    return this.request({ op: 'probe', netns, ...target });
   }
 
   close(id: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ListenPort, PodnetClient } from './podnet-client.js';
+import { markedUnhealthy } from './termination.js';
 
 /** Where a pod's containers run: its network namespace and addresses, made by the pod network. */
 export interface PodSandbox {
@@ -23,13 +24,16 @@ export interface ContainerRuntime {
   /** True when this runtime runs the pod (e.g. by image). */
   handles(pod: V1Pod): boolean;
   startPod(pod: V1Pod, sandbox: PodSandbox): Promise<void>;
+  /** Applies a change of a running pod's spec or annotations (e.g. npl.test/ready). Idempotent. */
+  updatePod(pod: V1Pod, sandbox: PodSandbox): Promise<void>;
   stopPod(sandbox: PodSandbox): Promise<void>;
 }
 
 /**
  * The default runtime: no processes, one listener per declared container port opened by the
  * podnet helper inside the pod's namespace (TCP answers the pod name over HTTP, UDP echoes it).
- * hostPort gets a second listener in the node's namespace that answers the same.
+ * hostPort gets a second listener in the node's namespace that answers the same. A pod annotated
+ * `npl.test/ready: "false"` answers HTTP 503 instead of 200 (its httpGet readiness probe fails).
  */
 export class NetnsServerRuntime implements ContainerRuntime {
   private readonly podnet: PodnetClient;
@@ -43,7 +47,11 @@ export class NetnsServerRuntime implements ContainerRuntime {
   }
 
   async startPod(pod: V1Pod, sandbox: PodSandbox): Promise<void> {
-    await this.podnet.open(sandbox.uid, sandbox.netnsPath, sandbox.name, declaredPorts(pod, sandbox));
+    await this.podnet.open(sandbox.uid, sandbox.netnsPath, sandbox.name, declaredPorts(pod, sandbox), markedUnhealthy(pod));
+  }
+
+  async updatePod(pod: V1Pod, sandbox: PodSandbox): Promise<void> {
+    await this.podnet.setUnhealthy(sandbox.uid, markedUnhealthy(pod));
   }
 
   async stopPod(sandbox: PodSandbox): Promise<void> {
@@ -86,6 +94,10 @@ export class RuntimeRouter implements ContainerRuntime {
 
   startPod(pod: V1Pod, sandbox: PodSandbox): Promise<void> {
     return this.pick(pod).startPod(pod, sandbox);
+  }
+
+  updatePod(pod: V1Pod, sandbox: PodSandbox): Promise<void> {
+    return this.pick(pod).updatePod(pod, sandbox);
   }
 
   async stopPod(sandbox: PodSandbox): Promise<void> {
