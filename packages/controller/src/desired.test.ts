@@ -40,12 +40,12 @@ describe('desired state', () => {
   });
 
   it('named targetPort resolves through the pod container ports of the same protocol', () => {
-    const svc = service('web', { ports: [{ port: 80, targetPort: 'http' as unknown as number }] });
+    const svc = service('web', { ports: [{ port: 80, targetPort: 'http' }] });
     const a = pod('a', { mappings: [{ podPort: 8080, nodeIP: '192.0.2.10', nodePort: 61001 }], containerPorts: [{ name: 'http', containerPort: 8080 }] });
     const b = pod('b', { mappings: [{ podPort: 9000, nodeIP: '192.0.2.11', nodePort: 61002 }], containerPorts: [{ name: 'http', containerPort: 9000 }] });
     const c = pod('c', { mappings: [{ podPort: 8080, nodeIP: '192.0.2.12', nodePort: 61003 }], containerPorts: [{ name: 'http', containerPort: 8080, protocol: 'UDP' }] });
     expect(dump({ services: [svc], pods: [a, b, c] })).toBe(['pool /k8s/web_80_prod prod/web:80/tcp', '  member 192.0.2.10 61001', '  member 192.0.2.11 61002'].join('\n'));
-    expect(resolveTargetPort({ port: 80, targetPort: 'metrics' as unknown as number }, a)).toBeUndefined();
+    expect(resolveTargetPort({ port: 80, targetPort: 'metrics' }, a)).toBeUndefined();
   });
 
   it('protocol must match: a UDP entry never lands in a TCP pool (CIS §2.15)', () => {

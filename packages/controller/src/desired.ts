@@ -3,7 +3,7 @@
  * the same objects in any order give the same pools, members in the same order, so an unchanged
  * cluster never causes a write.
  */
-import type { V1EndpointSlice, V1Pod, V1Service, V1ServicePort } from '@kubernetes/client-node';
+import type { V1Endpoint, V1EndpointSlice, V1Pod, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import type { IPFamily } from './ip.js';
 import { canonicalAddress, compareAddresses, familyOf } from './ip.js';
 import type { DesiredMember, DesiredPool, DesiredState, DesiredVirtual, IgnoredService, ServiceRef } from './model.js';
@@ -84,6 +84,13 @@ function indexPods(pods: readonly V1Pod[]): Map<string, PodView[]> {
   return byNamespace;
 }
 
+function addEndpoint(pods: Map<string, boolean>, endpoint: V1Endpoint): void {
+  const ref = endpoint.targetRef;
+  if (ref?.kind !== 'Pod' || ref.name === undefined) return;
+  const serving = endpoint.conditions?.ready !== false && endpoint.conditions?.terminating !== true;
+  pods.set(ref.name, (pods.get(ref.name) ?? true) && serving);
+}
+
 /** An endpoint serves only when ready (unset means ready) and not terminating (unset means not). */
 function indexReadiness(slices: readonly V1EndpointSlice[]): Map<string, Map<string, boolean>> {
   const byService = new Map<string, Map<string, boolean>>();
@@ -92,12 +99,7 @@ function indexReadiness(slices: readonly V1EndpointSlice[]): Map<string, Map<str
     if (service === undefined) continue;
     const key = `${slice.metadata?.namespace ?? 'default'}/${service}`;
     const pods = byService.get(key) ?? new Map<string, boolean>();
-    for (const endpoint of slice.endpoints ?? []) {
-      const ref = endpoint.targetRef;
-      if (ref?.kind !== 'Pod' || ref.name === undefined) continue;
-      const serving = endpoint.conditions?.ready !== false && endpoint.conditions?.terminating !== true;
-      pods.set(ref.name, (pods.get(ref.name) ?? true) && serving);
-    }
+    for (const endpoint of slice.endpoints ?? []) addEndpoint(pods, endpoint);
     byService.set(key, pods);
   }
   return byService;
@@ -163,12 +165,8 @@ export function resolveTargetPort(port: V1ServicePort, pod: V1Pod): number | und
   if (typeof target === 'number') return target;
   if (/^\d+$/.test(target)) return Number(target);
   const protocol = (port.protocol ?? 'TCP').toUpperCase();
-  for (const container of pod.spec?.containers ?? []) {
-    for (const cp of container.ports ?? []) {
-      if (cp.name === target && (cp.protocol ?? 'TCP').toUpperCase() === protocol) return cp.containerPort;
-    }
-  }
-  return undefined;
+  const ports = (pod.spec?.containers ?? []).flatMap((c) => c.ports ?? []);
+  return ports.find((cp) => cp.name === target && (cp.protocol ?? 'TCP').toUpperCase() === protocol)?.containerPort;
 }
 
 function podEnabled(view: PodView, readiness: ReadonlyMap<string, boolean> | undefined): boolean {

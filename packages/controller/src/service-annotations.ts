@@ -58,13 +58,16 @@ export interface VirtualSpec {
   readonly port?: number;
 }
 
+function splitHostPort(value: string): { address: string | undefined; port: number | undefined } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(value);
+  if (!m) return { address: canonicalAddress(value), port: undefined };
+  return { address: canonicalAddress(m[1] ?? m[2] ?? ''), port: Number(m[3]) };
+}
+
 export function readVirtual(value: string | undefined, servicePorts: number): Read<VirtualSpec | undefined> {
   if (value === undefined) return ok(undefined);
   const expected = 'an IP address, ADDRESS:PORT or [IPV6]:PORT (a port only for Services with one port)';
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(value);
-  const rawAddress = m ? (m[1] ?? m[2] ?? '') : value;
-  const address = canonicalAddress(rawAddress);
-  const port = m ? Number(m[3]) : undefined;
+  const { address, port } = splitHostPort(value);
   if (address === undefined || (port !== undefined && (port < 1 || port > 65535))) return bad(VIRTUAL_ANNOTATION, value, expected);
   if (port !== undefined && servicePorts > 1) return bad(VIRTUAL_ANNOTATION, value, `${expected}; this Service has ${servicePorts} ports`);
   return ok(port === undefined ? { address } : { address, port });
