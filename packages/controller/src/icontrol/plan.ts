@@ -140,20 +140,24 @@ function memberText(m: DesiredMember): string {
   return `${memberName(m.address, m.port)}${m.enabled ? '' : ' disabled'}`;
 }
 
+type Formatters = { [K in OperationKind]: (o: Extract<Operation, { op: K }>) => string };
+
+const FORMAT: Formatters = {
+  createNode: (o) => `createNode ${o.address}`,
+  createPool: (o) => `createPool ${o.pool} monitor=${o.settings.monitor} lb=${o.settings.loadBalancingMode} [${o.members.map(memberText).join(', ')}]`,
+  updatePool: (o) => `updatePool ${o.pool}${o.adopt ? ' adopt' : ''}${Object.entries(o.settings).map(([k, v]) => ` ${k}=${v}`).join('')}`,
+  addMember: (o) => `addMember ${o.pool} ${memberText(o.member)}`,
+  setMember: (o) => `setMember ${o.pool} ${o.member} ${o.enabled ? 'enabled' : 'disabled'}`,
+  removeMember: (o) => `removeMember ${o.pool} ${o.member}`,
+  deleteVirtual: (o) => `deleteVirtual ${o.virtual}`,
+  createVirtual: (o) => `createVirtual ${o.virtual.name} ${memberName(o.virtual.address, o.virtual.port)}/${o.virtual.protocol} -> ${o.pool}`,
+  updateVirtual: (o) => `updateVirtual ${o.virtual.name}${o.adopt ? ' adopt' : ''} ${memberName(o.virtual.address, o.virtual.port)}/${o.virtual.protocol} -> ${o.pool}`,
+  deletePool: (o) => `deletePool ${o.pool}`,
+  deleteNode: (o) => `deleteNode ${o.node}`,
+};
+
 function operationText(o: Operation): string {
-  switch (o.op) {
-    case 'createNode': return `createNode ${o.address}`;
-    case 'createPool': return `createPool ${o.pool} monitor=${o.settings.monitor} lb=${o.settings.loadBalancingMode} [${o.members.map(memberText).join(', ')}]`;
-    case 'updatePool': return `updatePool ${o.pool}${o.adopt ? ' adopt' : ''}${Object.entries(o.settings).map(([k, v]) => ` ${k}=${v}`).join('')}`;
-    case 'addMember': return `addMember ${o.pool} ${memberText(o.member)}`;
-    case 'setMember': return `setMember ${o.pool} ${o.member} ${o.enabled ? 'enabled' : 'disabled'}`;
-    case 'removeMember': return `removeMember ${o.pool} ${o.member}`;
-    case 'deleteVirtual': return `deleteVirtual ${o.virtual}`;
-    case 'createVirtual': return `createVirtual ${o.virtual.name} ${memberName(o.virtual.address, o.virtual.port)}/${o.virtual.protocol} -> ${o.pool}`;
-    case 'updateVirtual': return `updateVirtual ${o.virtual.name}${o.adopt ? ' adopt' : ''} ${memberName(o.virtual.address, o.virtual.port)}/${o.virtual.protocol} -> ${o.pool}`;
-    case 'deletePool': return `deletePool ${o.pool}`;
-    case 'deleteNode': return `deleteNode ${o.node}`;
-  }
+  return (FORMAT[o.op] as (x: Operation) => string)(o);
 }
 
 /** One line per operation, transaction first, then node deletions. */
