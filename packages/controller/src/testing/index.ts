@@ -1,2 +1,3 @@
 export * from './objects.js';
 export * from './emulator.js';
+export * from './states.js';
