@@ -59,11 +59,21 @@ interface Token {
 const MAX_TOKEN_TIMEOUT_S = 36_000;
 const TOKEN_EXTENSION_S = 1_200;
 
+function resultsText(results: unknown): string {
+  if (!Array.isArray(results)) return '';
+  return results
+    .map((r: { tenant?: unknown; message?: unknown; response?: unknown }) => [r.tenant, r.message, r.response].filter((x) => typeof x === 'string' && x !== '').join(': '))
+    .filter((x) => x !== '')
+    .join('; ');
+}
+
 function f5Message(body: unknown, fallback: string): string {
   if (typeof body === 'object' && body !== null) {
-    const o = body as { message?: unknown; errors?: unknown };
+    const o = body as { message?: unknown; errors?: unknown; results?: unknown };
     const errors = Array.isArray(o.errors) ? ` ${o.errors.map(String).join('; ')}` : '';
     if (typeof o.message === 'string') return `${o.message}${errors}`;
+    const results = resultsText(o.results);
+    if (results !== '') return results;
   }
   return typeof body === 'string' && body !== '' ? body.slice(0, 500) : fallback;
 }
