@@ -5,9 +5,11 @@
  * ready, as a readiness probe would).
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
+import { fileURLToPath } from 'node:url';
+import { CoreV1Api, DiscoveryV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { RunningEmulator } from '@npl/bigip-emulator';
 import { startEmulator } from '@npl/bigip-emulator';
+import { serviceAccountKubeconfig } from '@npl/cluster';
 import { describeWithCluster, eventually } from '@npl/cluster/testing';
 import { createLogger } from '@npl/runtime';
 import { parseControllerConfig } from '../config.js';
@@ -17,6 +19,8 @@ import { dumpDesired } from '../model.js';
 
 const T = 180_000;
 const NS = 'default';
+/** The controller runs as its ServiceAccount with the RBAC of manifests/rbac.yaml (least privilege). */
+const IDENTITY = { namespace: 'kube-system', name: 'npl-controller', manifests: [fileURLToPath(new URL('../../manifests/rbac.yaml', import.meta.url))] };
 
 describeWithCluster('npl-controller against a real API server and the BIG-IP emulator', { name: 'nplctl', nodes: 1 }, (get) => {
   let emu: RunningEmulator;
@@ -41,12 +45,14 @@ describeWithCluster('npl-controller against a real API server and the BIG-IP emu
       { BIGIP_PASSWORD: 'admin' },
     );
     if (parsed.help) throw new Error('unexpected help');
-    return startController(parsed.config, createLogger({ name: 'npl-controller-test', level: 'silent' }), { kubeConfig: get().kubeConfig, env: { BIGIP_PASSWORD: 'admin' } });
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(await serviceAccountKubeconfig(get(), IDENTITY));
+    return startController(parsed.config, createLogger({ name: 'npl-controller-test', level: 'silent' }), { kubeConfig, env: { BIGIP_PASSWORD: 'admin' } });
   }
 
-  async function createPod(name: string, nodePort: number): Promise<void> {
+  async function createPod(name: string, nodePort: number, namespace = NS): Promise<void> {
     await core().createNamespacedPod({
-      namespace: NS,
+      namespace,
       body: {
         metadata: {
           name, labels: { app: 'web' },
@@ -114,5 +120,22 @@ describeWithCluster('npl-controller against a real API server and the BIG-IP emu
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/npl_controller_syncs_total\{result="success"\} [1-9]/);
     expect(metrics).toMatch(/npl_controller_bigip_requests_total\{method="GET",status="200"\}/);
+  }, T);
+
+  it('as3 backend, namespaces chosen by label: a pod in two Services feeds both pools; other namespaces are not watched', async () => {
+    await controller?.stop();
+    controller = await startControllerWith(['--backend', 'as3', '--namespace-label-selector', 'bigip=yes']);
+    await core().createNamespace({ body: { metadata: { name: 'team-a', labels: { bigip: 'yes' } } } });
+    await createPod('api-1', 61010, 'team-a');
+    await createPod('ignored-1', 61020);
+    const opted = { 'nodeportlocal.antrea.io/enabled': 'true' };
+    for (const [namespace, name] of [['team-a', 'front'], ['team-a', 'back'], [NS, 'elsewhere']] as const) {
+      await core().createNamespacedService({ namespace, body: { metadata: { name, annotations: opted }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 80 }] } } });
+    }
+    const ip = nodeIP();
+    const as3Pools = () => emu.state.dump().split('\n').filter((l) => l.startsWith('pool /k8s/Shared/') || l.startsWith('  member /Common/')).join('\n');
+    const want = ['pool /k8s/Shared/back_80_team_a lb=round-robin', `  member /Common/${ip}:61010 user-enabled user-up`, 'pool /k8s/Shared/front_80_team_a lb=round-robin', `  member /Common/${ip}:61010 user-enabled user-up`].join('\n');
+    await eventually(() => (as3Pools() === want ? Promise.resolve(true) : Promise.reject(new Error(as3Pools()))), 60_000, 'AS3 pools of team-a');
+    expect(emu.requestLog.count({ method: 'POST', path: '/mgmt/shared/appsvcs/declare/*' })).toBeGreaterThanOrEqual(1);
   }, T);
 });
