@@ -48,7 +48,8 @@ interface PodView {
 
 /** Indexes built once per computation. */
 interface Index {
-  readonly podsByNamespace: ReadonlyMap<string, PodView[]>;
+  /** Pods by `namespace` then by each `label=value` they carry. */
+  readonly podsByLabel: ReadonlyMap<string, ReadonlyMap<string, PodView[]>>;
   /** `ns/service` -> pod name -> enabled. */
   readonly readiness: ReadonlyMap<string, ReadonlyMap<string, boolean>>;
 }
@@ -62,26 +63,51 @@ function keyOf(ref: { namespace: string; name: string }): string {
   return `${ref.namespace}/${ref.name}`;
 }
 
+/**
+ * Parsed annotations by pod object: informers replace an object on every update, so an unchanged
+ * pod is parsed once however many syncs read it.
+ */
+const parsedEntries = new WeakMap<V1Pod, { raw: string; entries: CompleteNplEntry[] }>();
+
 /** The pod's complete annotation entries; a pod whose annotation cannot be read contributes none. */
 function podEntries(pod: V1Pod): CompleteNplEntry[] {
   const raw = pod.metadata?.annotations?.[NPL_ANNOTATION_KEY];
   if (raw === undefined) return [];
+  const cached = parsedEntries.get(pod);
+  if (cached?.raw === raw) return cached.entries;
+  let entries: CompleteNplEntry[];
   try {
-    return parseNplAnnotation(raw).filter(isCompleteNplEntry);
+    entries = parseNplAnnotation(raw).filter(isCompleteNplEntry);
   } catch {
-    return [];
+    entries = [];
   }
+  parsedEntries.set(pod, { raw, entries });
+  return entries;
 }
 
-function indexPods(pods: readonly V1Pod[]): Map<string, PodView[]> {
-  const byNamespace = new Map<string, PodView[]>();
+function indexPods(pods: readonly V1Pod[]): Map<string, Map<string, PodView[]>> {
+  const byNamespace = new Map<string, Map<string, PodView[]>>();
   for (const pod of pods) {
     const ns = pod.metadata?.namespace ?? 'default';
-    const list = byNamespace.get(ns) ?? [];
-    list.push({ pod, entries: podEntries(pod) });
-    byNamespace.set(ns, list);
+    const byLabel = byNamespace.get(ns) ?? new Map<string, PodView[]>();
+    byNamespace.set(ns, byLabel);
+    const view = { pod, entries: podEntries(pod) };
+    for (const [k, v] of Object.entries(pod.metadata?.labels ?? {})) {
+      const key = `${k}=${v}`;
+      const list = byLabel.get(key) ?? [];
+      list.push(view);
+      byLabel.set(key, list);
+    }
   }
   return byNamespace;
+}
+
+/** Pods of `namespace` whose labels include every pair of the (non-empty) selector. */
+function selectedPods(index: Index, namespace: string, selector: Readonly<Record<string, string>>): PodView[] {
+  const [first, ...rest] = Object.entries(selector);
+  if (!first) return [];
+  const candidates = index.podsByLabel.get(namespace)?.get(`${first[0]}=${first[1]}`) ?? [];
+  return rest.length === 0 ? candidates : candidates.filter((v) => selects(Object.fromEntries(rest), v.pod));
 }
 
 function addEndpoint(pods: Map<string, boolean>, endpoint: V1Endpoint): void {
@@ -209,7 +235,7 @@ function poolsOf(svc: V1Service, settings: ServiceSettings, index: Index): Desir
   const ports = svc.spec?.ports ?? [];
   const families = serviceFamilies(svc);
   const selector = svc.spec?.selector ?? {};
-  const pods = (index.podsByNamespace.get(service.namespace) ?? []).filter((v) => selects(selector, v.pod));
+  const pods = selectedPods(index, service.namespace, selector);
   const readiness = index.readiness.get(keyOf(service));
   const pools: DesiredPool[] = [];
   for (const port of ports) {
@@ -264,7 +290,7 @@ function evaluate(svc: V1Service, index: Index, taken: ReadonlyMap<string, strin
  * when two want the same pool or virtual name the first keeps it and the second is ignored.
  */
 export function desiredState(snapshot: ClusterSnapshot, options: DesiredOptions): DesiredState {
-  const index: Index = { podsByNamespace: indexPods(snapshot.pods), readiness: indexReadiness(snapshot.endpointSlices) };
+  const index: Index = { podsByLabel: indexPods(snapshot.pods), readiness: indexReadiness(snapshot.endpointSlices) };
   const taken = new Map<string, string>();
   const pools: DesiredPool[] = [];
   const ignored: IgnoredService[] = [];
