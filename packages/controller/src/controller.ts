@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createHealthServer, parseListenAddress } from '@npl/runtime';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { As3Backend } from './as3/backend.js';
 import type { Backend } from './backend/types.js';
@@ -76,7 +77,23 @@ export function createBackend(config: ControllerConfig, client: BigipClient, log
     : new IcontrolBackend({ client, partition: config.partition, logger });
 }
 
-export async function startController(config: ControllerConfig, logger: Logger, deps: ControllerDeps = {}): Promise<RunningController> {
+/**
+ * The controller's pieces, created but not started, each with its own start/stop so a manager can
+ * run them in order (health, caches, then the engine, gated on leadership) and stop them in reverse.
+ */
+export interface ControllerParts {
+  readonly config: ControllerConfig;
+  readonly metrics: ControllerMetrics;
+  readonly client: BigipClient;
+  readonly backend: Backend;
+  readonly cache: ClusterCache;
+  readonly engine: SyncEngine;
+  readonly health: FastifyInstance;
+  /** The desired state now. */
+  readonly desired: () => DesiredState;
+}
+
+export function createController(config: ControllerConfig, logger: Logger, deps: ControllerDeps = {}): ControllerParts {
   const env = deps.env ?? process.env;
   const kc = loadKubeConfig(config, deps.kubeConfig);
   const metrics = createControllerMetrics();
@@ -107,6 +124,13 @@ export async function startController(config: ControllerConfig, logger: Logger, 
       { name: 'bigip', check: () => (engine.lastSuccessAt !== undefined ? undefined : 'no successful BIG-IP sync yet') },
     ],
   });
+  return { config, metrics, client, backend, cache, engine, health, desired };
+}
+
+/** Creates and starts every piece in order: health server, caches (until listed), engine. */
+export async function startController(config: ControllerConfig, logger: Logger, deps: ControllerDeps = {}): Promise<RunningController> {
+  const parts = createController(config, logger, deps);
+  const { cache, engine, health, client, metrics, backend } = parts;
   const { host, port } = parseListenAddress(config.healthAddress, '--health-address (NPL_HEALTH_ADDRESS)');
   const healthAddress = await health.listen({ host, port });
   cache.start();
@@ -114,7 +138,7 @@ export async function startController(config: ControllerConfig, logger: Logger, 
   engine.start();
   logger.info({ backend: backend.kind, partition: config.partition, url: config.bigipUrl }, 'Controller started');
   return {
-    engine, cache, metrics, client, healthAddress, desired,
+    engine, cache, metrics, client, healthAddress, desired: parts.desired,
     stop: async () => {
       await engine.stop();
       await cache.stop();

@@ -18,5 +18,5 @@ export * from './config.js';
 export { ClusterCache } from './kube/cache.js';
 export * from './kube/events.js';
 export { readObjects, render } from './render.js';
-export { startController, createBackend, createClient, COMPONENT } from './controller.js';
-export type { RunningController, ControllerDeps } from './controller.js';
+export { startController, createController, createBackend, createClient, COMPONENT } from './controller.js';
+export type { RunningController, ControllerDeps, ControllerParts } from './controller.js';
