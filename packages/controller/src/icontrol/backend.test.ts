@@ -110,11 +110,33 @@ describe('icontrol backend against the emulator', () => {
     expect(k8s(rig)).toBe('');
   });
 
-  it('token expiry mid-sync: one re-login, the sync completes', async () => {
+  it('token expiry between syncs: one re-login, the sync completes', async () => {
     const { rig, backend } = await setup();
     await backend.sync(desired(pool('a', [['192.0.2.10', 61001]])));
     rig.emu.expireTokens();
     await backend.sync(desired(web));
+    expect(k8s(rig)).toBe(WEB_DUMP);
+  });
+
+  it('token expiry mid-sync (inside the transaction): one re-login, the transaction goes on and commits', async () => {
+    // POSTs in order: login, transaction start, first queued command: expire the token after that one.
+    let posts = 0;
+    let armed = true;
+    const ref: { emu?: EmulatorRig['emu'] } = {};
+    rig = await emulatorRig({
+      onResponse: (method) => {
+        if (method === 'POST') posts++;
+        if (armed && posts === 3) {
+          armed = false;
+          ref.emu?.expireTokens();
+        }
+      },
+    });
+    ref.emu = rig.emu;
+    const backend = new IcontrolBackend({ client: rig.client, partition: 'k8s' });
+    await backend.sync(desired(web));
+    expect(armed).toBe(false);
+    expect(rig.emu.requestLog.count({ method: 'POST', path: '/mgmt/shared/authn/login' })).toBe(2);
     expect(k8s(rig)).toBe(WEB_DUMP);
   });
 

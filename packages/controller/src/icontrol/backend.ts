@@ -141,9 +141,15 @@ export class IcontrolBackend implements Backend {
     }
     const id = String(transId);
     const headers = { [COORDINATION_HEADER]: id };
-    for (const o of ops) {
-      const call = callOf(o, partition);
-      await client.request(call.method, call.path, call.body, { headers });
+    try {
+      for (const o of ops) {
+        const call = callOf(o, partition);
+        await client.request(call.method, call.path, call.body, { headers });
+      }
+    } catch (err) {
+      // Best effort: an abandoned transaction would otherwise linger until BIG-IP expires it.
+      await client.request('DELETE', `/mgmt/tm/transaction/${id}`).catch(() => undefined);
+      throw err;
     }
     await client.request('PATCH', `/mgmt/tm/transaction/${id}`, { state: 'VALIDATING' });
   }
