@@ -12,15 +12,15 @@ import { startEmulator } from '@npl/bigip-emulator';
 import { serviceAccountKubeconfig } from '@npl/cluster';
 import { describeWithCluster, eventually } from '@npl/cluster/testing';
 import { createLogger } from '@npl/runtime';
-import { parseControllerConfig } from '../config.js';
-import type { RunningController } from '../controller.js';
-import { startController } from '../controller.js';
-import { dumpDesired } from '../model.js';
+import { parseControllerConfig } from '../src/config.js';
+import type { RunningController } from '../src/controller.js';
+import { startController } from '../src/controller.js';
+import { dumpDesired } from '../src/model.js';
 
 const T = 180_000;
 const NS = 'default';
 /** The controller runs as its ServiceAccount with the RBAC of manifests/rbac.yaml (least privilege). */
-const IDENTITY = { namespace: 'kube-system', name: 'npl-controller', manifests: [fileURLToPath(new URL('../../manifests/rbac.yaml', import.meta.url))] };
+const IDENTITY = { namespace: 'kube-system', name: 'npl-controller', manifests: [fileURLToPath(new URL('../manifests/rbac.yaml', import.meta.url))] };
 
 describeWithCluster('npl-controller against a real API server and the BIG-IP emulator', { name: 'nplctl', nodes: 1 }, (get) => {
   let emu: RunningEmulator;
