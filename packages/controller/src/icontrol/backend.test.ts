@@ -179,4 +179,16 @@ describe('icontrol backend against the emulator', () => {
     await backend.sync(desired(web));
     expect(k8s(rig)).toBe(WEB_DUMP);
   });
+
+  it('a pool deleted by hand between observe and commit: the delete is taken as done', async () => {
+    const { rig, backend } = await setup();
+    await backend.sync(desired(web, pool('old_80_prod', [['192.0.2.20', 61009]])));
+    const plan = await backend.plan(desired(web));
+    expect(plan.operations.map((o) => o.op)).toEqual(['deletePool']);
+    await rig.client.request('DELETE', '/mgmt/tm/ltm/pool/~k8s~old_80_prod');
+    const apply = (backend as unknown as { applyOperations(o: typeof plan.operations): Promise<boolean> }).applyOperations(plan.operations);
+    expect(await apply).toBe(true);
+    await backend.sync(desired(web));
+    expect(k8s(rig)).toBe(WEB_DUMP);
+  });
 });
