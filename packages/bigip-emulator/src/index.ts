@@ -14,3 +14,4 @@ export { generateTls } from './tls.js';
 export type { GeneratedTls } from './tls.js';
 export { createLogger } from './logger.js';
 export type { ListenerStatus } from './traffic.js';
+export { as3SchemaErrors, AS3_SCHEMA_FILE } from './as3/schema.js';

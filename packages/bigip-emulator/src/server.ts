@@ -14,6 +14,7 @@ import { RequestLog, maskTokenPath } from './request-log.js';
 import { registerAs3Routes } from './routes/as3.js';
 import { authenticate, registerAuthRoutes } from './routes/auth.js';
 import { registerControlRoutes, resetEmulator } from './routes/emulator-control.js';
+import { registerLicensingRoutes } from './routes/licensing.js';
 import { rawPath, sendJson } from './routes/http-util.js';
 import { registerTmRoutes } from './routes/tm.js';
 import { LtmConfig } from './state/config.js';
@@ -160,6 +161,7 @@ export async function createEmulator(options: EmulatorOptions = {}, https?: { ke
   registerAuthRoutes(app, ctx);
   registerTmRoutes(app, ctx);
   registerAs3Routes(app, ctx);
+  registerLicensingRoutes(app);
   registerControlRoutes(app, ctx);
   await app.ready();
   return {

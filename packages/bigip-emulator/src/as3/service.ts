@@ -5,6 +5,7 @@ import { isF5RestError } from '../errors.js';
 import type { LtmConfig } from '../state/config.js';
 import { ADC_PROPERTIES } from './classes.js';
 import { applyTenant, isTenantRemoval, projectTenant, removeTenant, tenantObjects } from './translate.js';
+import { as3SchemaErrors } from './schema.js';
 import { validateDeclaration } from './validate.js';
 import type { As3Request, Json } from './validate.js';
 
@@ -86,6 +87,8 @@ export class As3Service {
 
   /** POST /declare[/t1,t2]: validate, then apply synchronously or as an async task. */
   async declare(body: unknown, only: string[] | undefined, async: boolean): Promise<As3Reply> {
+    const schemaErrors = as3SchemaErrors(body);
+    if (schemaErrors.length > 0) return { status: 422, body: { code: 422, errors: schemaErrors, message: 'declaration is invalid', declarationFullId: '' } };
     const validation = validateDeclaration(body);
     if (!validation.ok) return { status: 422, body: { code: 422, errors: validation.errors, message: 'declaration is invalid', declarationFullId: '' } };
     const request = validation.request;

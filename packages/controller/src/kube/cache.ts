@@ -1,0 +1,88 @@
+/**
+ * The cluster as the controller reads it: informers on Services, Pods and EndpointSlices of all
+ * namespaces (and Namespaces when a label selector restricts them). Every change calls `onChange`;
+ * the engine then reads a fresh snapshot, so event types never matter (level-based).
+ */
+import type { KubeConfig, KubernetesObject, V1EndpointSlice, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
+import type { Clock } from '@npl/runtime';
+import { Informer, kubeListWatch } from '@npl/runtime';
+import type { ClusterSnapshot } from '../desired.js';
+
+export interface ClusterCacheOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Called after any add, update or delete (synchronously; keep it cheap). */
+  readonly onChange: () => void;
+  readonly onError?: (err: unknown, context: string) => void;
+  readonly relistMs?: number;
+  readonly clock?: Clock;
+  /** Watched namespaces; undefined: all. */
+  readonly namespaces?: readonly string[];
+  /** Only namespaces with these labels (a Kubernetes label selector). */
+  readonly namespaceLabelSelector?: string;
+}
+
+export class ClusterCache {
+  readonly services: Informer<V1Service>;
+  readonly pods: Informer<V1Pod>;
+  readonly endpointSlices: Informer<V1EndpointSlice>;
+  readonly namespaceObjects: Informer<V1Namespace> | undefined;
+  private readonly options: ClusterCacheOptions;
+
+  constructor(options: ClusterCacheOptions) {
+    this.options = options;
+    const kc = options.kubeConfig;
+    const core = kc.makeApiClient(CoreV1Api);
+    const discovery = kc.makeApiClient(DiscoveryV1Api);
+    const common = { ...(options.clock ? { clock: options.clock } : {}), ...(options.relistMs !== undefined ? { relistMs: options.relistMs } : {}), ...(options.onError ? { onError: options.onError } : {}) };
+    this.services = new Informer<V1Service>({ name: 'services', ...common, source: kubeListWatch(kc, { path: '/api/v1/services', list: (o) => core.listServiceForAllNamespaces(o) }) });
+    this.pods = new Informer<V1Pod>({ name: 'pods', ...common, source: kubeListWatch(kc, { path: '/api/v1/pods', list: (o) => core.listPodForAllNamespaces(o) }) });
+    this.endpointSlices = new Informer<V1EndpointSlice>({
+      name: 'endpointslices', ...common,
+      source: kubeListWatch(kc, { path: '/apis/discovery.k8s.io/v1/endpointslices', list: (o) => discovery.listEndpointSliceForAllNamespaces(o) }),
+    });
+    const selector = options.namespaceLabelSelector;
+    this.namespaceObjects = selector === undefined ? undefined : new Informer<V1Namespace>({
+      name: 'namespaces', ...common,
+      source: kubeListWatch(kc, { path: '/api/v1/namespaces', labelSelector: selector, list: (o) => core.listNamespace(o) }),
+    });
+    for (const informer of this.informers()) {
+      informer.on('add', () => options.onChange());
+      informer.on('update', () => options.onChange());
+      informer.on('delete', () => options.onChange());
+    }
+  }
+
+  private informers(): Informer<KubernetesObject>[] {
+    return [this.services, this.pods, this.endpointSlices, ...(this.namespaceObjects ? [this.namespaceObjects] : [])] as Informer<KubernetesObject>[];
+  }
+
+  start(): void {
+    for (const i of this.informers()) i.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.informers().map((i) => i.stop()));
+  }
+
+  /** Resolves once every informer has listed once. */
+  async synced(): Promise<void> {
+    await Promise.all(this.informers().map((i) => i.synced()));
+  }
+
+  hasSynced(): boolean {
+    return this.informers().every((i) => i.hasSynced());
+  }
+
+  /** The watched namespaces now: the configured list, intersected with the selected ones. */
+  watchedNamespaces(): ReadonlySet<string> | undefined {
+    const listed = this.options.namespaces ? new Set(this.options.namespaces) : undefined;
+    if (!this.namespaceObjects) return listed;
+    const selected = this.namespaceObjects.list().map((n) => n.metadata?.name ?? '');
+    return new Set(listed ? selected.filter((n) => listed.has(n)) : selected);
+  }
+
+  snapshot(): ClusterSnapshot {
+    return { services: this.services.list(), pods: this.pods.list(), endpointSlices: this.endpointSlices.list() };
+  }
+}

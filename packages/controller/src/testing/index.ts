@@ -1,0 +1,4 @@
+export * from './objects.js';
+export * from './emulator.js';
+export * from './states.js';
+export * from './fake-backend.js';
