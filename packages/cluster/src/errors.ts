@@ -14,6 +14,7 @@ export const CLUSTER_ERROR_CODES = {
   NPL_CLUSTER_NOT_ROOT: 'the local cluster needs root (network namespaces)',
   NPL_CLUSTER_START_FAILED: 'setting up an identity or manifest for a node process failed',
   NPL_CLUSTER_AGENT_NOT_BUILT: 'cluster up --agent needs the built npl-agent (pnpm build)',
+  NPL_CLUSTER_IP_FAMILY_INVALID: 'an ip family is not ipv4, ipv6 or dual',
 } as const;
 
 export type ClusterErrorCode = keyof typeof CLUSTER_ERROR_CODES;

@@ -27,10 +27,8 @@ export function nodeStatus(node: StandinNode, kubeletVersion: string, now: Date)
     lastTransitionTime: now,
   });
   return {
-    addresses: [
-      { type: 'InternalIP', address: node.ip },
-      { type: 'Hostname', address: node.name },
-    ],
+    // One InternalIP per family, primary first, as kubelet reports a dual-stack --node-ip.
+    addresses: [...node.ips.map((address) => ({ type: 'InternalIP', address })), { type: 'Hostname', address: node.name }],
     capacity: resources,
     allocatable: resources,
     conditions: [
@@ -85,7 +83,7 @@ export class NodeHeartbeat {
           'kubernetes.io/arch': 'amd64',
         },
       },
-      spec: { podCIDR: this.node.podCIDR, podCIDRs: [this.node.podCIDR] },
+      spec: { podCIDR: this.node.podCIDR, podCIDRs: [...this.node.podCIDRs] },
       status: nodeStatus(this.node, this.kubeletVersion, new Date()),
     };
     try {

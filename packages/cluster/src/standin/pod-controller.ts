@@ -20,16 +20,16 @@ function isTerminal(pod: V1Pod): boolean {
 }
 
 /** The status a kubelet would write for a running pod whose containers all started and are ready. */
-export function runningStatus(pod: V1Pod, sb: Sandbox, hostIP: string): V1PodStatus {
+export function runningStatus(pod: V1Pod, sb: Sandbox, hostIPs: readonly string[]): V1PodStatus {
   const t = sb.startedAt;
   const cond = (type: string) => ({ type, status: 'True', lastTransitionTime: t });
   const containerID = (name: string) => `npl://${sb.uid}/${name}`;
   return {
     phase: 'Running',
-    hostIP,
-    hostIPs: [{ ip: hostIP }],
+    hostIP: hostIPs[0],
+    hostIPs: hostIPs.map((ip) => ({ ip })),
     podIP: sb.ip,
-    podIPs: [{ ip: sb.ip }],
+    podIPs: sb.ips.map((ip) => ({ ip })),
     startTime: t,
     qosClass: pod.status?.qosClass,
     conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map(cond),
@@ -61,6 +61,7 @@ function statusUpToDate(pod: V1Pod, sb: Sandbox): boolean {
   return (
     s?.phase === 'Running' &&
     s.podIP === sb.ip &&
+    (s.podIPs ?? []).length === sb.ips.length &&
     (s.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True') &&
     (s.containerStatuses ?? []).length === (pod.spec?.containers ?? []).length
   );
@@ -198,16 +199,19 @@ export class PodController {
     const hostNetwork = pod.spec?.hostNetwork === true;
     const nodeNetnsPath = `/run/netns/${this.node.netns}`;
     let ip = this.node.ip;
+    let ips = this.node.ips;
     let netnsPath = nodeNetnsPath;
     if (!hostNetwork) {
       const adoptedIP = this.adopted.get(podKey(uid));
       if (adoptedIP) {
         ip = adoptedIP;
+        ips = this.network.podIPs(ip);
         this.adopted.delete(podKey(uid));
       } else {
         ip = this.network.allocator.allocate();
+        ips = this.network.podIPs(ip);
         try {
-          await this.network.setup(uid, ip);
+          await this.network.setup(uid, ips);
         } catch (err) {
           this.network.allocator.release(ip);
           throw err;
@@ -216,7 +220,7 @@ export class PodController {
       netnsPath = `/run/netns/${this.network.netnsName(uid)}`;
     }
     const ps = pod.status?.startTime ? new Date(pod.status.startTime) : new Date();
-    const sb: Sandbox = { uid, namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, netnsPath, nodeNetnsPath, ip, hostNetwork, startedAt: ps };
+    const sb: Sandbox = { uid, namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, netnsPath, nodeNetnsPath, ip, ips, hostNetwork, startedAt: ps };
     try {
       await this.runtime.startPod(pod, sb);
     } catch (err) {
@@ -224,7 +228,7 @@ export class PodController {
       throw err;
     }
     this.sandboxes.set(key, sb);
-    this.log.info({ pod: key, podIP: ip, hostNetwork }, 'pod started');
+    this.log.info({ pod: key, podIPs: ips, hostNetwork }, 'pod started');
     return sb;
   }
 
@@ -241,7 +245,7 @@ export class PodController {
   private async patchStatus(pod: V1Pod, sb: Sandbox): Promise<void> {
     try {
       await this.core.patchNamespacedPodStatus(
-        { name: sb.name, namespace: sb.namespace, body: { metadata: { uid: sb.uid }, status: runningStatus(pod, sb, this.node.ip) } },
+        { name: sb.name, namespace: sb.namespace, body: { metadata: { uid: sb.uid }, status: runningStatus(pod, sb, this.node.ips) } },
         mergePatch,
       );
     } catch (err) {
