@@ -2,8 +2,10 @@ export { startCluster, stopCluster, clusterStatus, attachCluster } from './clust
 export type { Cluster, ClusterNode, ClusterStatus, StartOptions } from './cluster.js';
 export { ClusterError, CLUSTER_ERROR_CODES } from './errors.js';
 export type { ClusterErrorCode } from './errors.js';
-export { clusterLayout, MAX_NODES } from './layout.js';
-export type { ClusterLayout, NodeLayout } from './layout.js';
+export { clusterLayout, DEFAULT_IP_FAMILY, familiesOf, IP_FAMILY_MODES, MAX_NODES } from './layout.js';
+export type { ClusterLayout, FamilyLayout, IPFamilyMode, NodeLayout } from './layout.js';
+export { canonicalIP, familyOf, hostPart } from './ip.js';
+export type { IPFamily } from './ip.js';
 export type { NodeProcessSpec } from './standin/config.js';
 export type { ContainerRuntime, PodSandbox } from './standin/runtime.js';
 export { serviceAccountKubeconfig, applyManifests } from './service-accounts.js';
