@@ -46,7 +46,7 @@ export class AgentFleet {
     const fd = openSync(log, 'a');
     const child = spawn(
       'ip',
-      ['netns', 'exec', node.netns, process.execPath, agentCli(), '--health-address', `${node.ip}:10361`, '--verify-period', '1s', ...this.baseArgs, ...args],
+      ['netns', 'exec', node.netns, process.execPath, agentCli(), '--health-address', healthAddress(node), '--verify-period', '1s', ...this.baseArgs, ...args],
       { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: '', NODE_NAME: node.name, KUBECONFIG: this.kubeconfig } },
     );
     closeSync(fd);
@@ -79,6 +79,11 @@ export class AgentFleet {
   }
 }
 
+/** The agent's health address on the node's primary IP (IPv6 in brackets: IPv6-only clusters). */
+export function healthAddress(node: ClusterNode): string {
+  return `${node.ip.includes(':') ? `[${node.ip}]` : node.ip}:10361`;
+}
+
 export function readyz(node: ClusterNode): Promise<{ ok: boolean; body: string }> {
   return probe(node, 'readyz');
 }
@@ -90,7 +95,7 @@ export function healthz(node: ClusterNode): Promise<{ ok: boolean; body: string 
 
 async function probe(node: ClusterNode, path: 'readyz' | 'healthz'): Promise<{ ok: boolean; body: string }> {
   try {
-    const res = await fetch(`http://${node.ip}:10361/${path}`, { signal: AbortSignal.timeout(2_000) });
+    const res = await fetch(`http://${healthAddress(node)}/${path}`, { signal: AbortSignal.timeout(2_000) });
     return { ok: res.status === 200, body: await res.text() };
   } catch (err) {
     return { ok: false, body: (err as Error).message };

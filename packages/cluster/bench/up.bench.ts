@@ -2,7 +2,7 @@
  * Figures for the local cluster (not a timed test): warm `up` to Ready nodes, time to 3 Ready pods
  * of a Deployment, `down`, and optionally many pods on one node and a cold build of the binaries.
  *
- *   node --import ./bin/ts-hooks.mjs bench/up.bench.ts [--runs 3] [--pods 500] [--cold]
+ *   node --import ./bin/ts-hooks.mjs bench/up.bench.ts [--runs 3] [--pods 500] [--cold] [--ip-family dual|ipv4|ipv6]
  *
  * Prints one line per run and medians. Needs root; uses cluster name `bench`.
  */
@@ -15,9 +15,15 @@ import { execa } from 'execa';
 import { pino } from 'pino';
 import { startCluster } from '../src/cluster.js';
 import { packageDir } from '../src/binaries.js';
+import { validateIPFamily } from '../src/layout.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, pods: { type: 'string', default: '0' }, cold: { type: 'boolean', default: false } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    pods: { type: 'string', default: '0' },
+    cold: { type: 'boolean', default: false },
+    'ip-family': { type: 'string', default: 'dual' },
+  },
 });
 const log = pino({ level: 'warn' }, pino.destination(2));
 const median = (xs: number[]): number => {
@@ -64,7 +70,7 @@ function deployment(name: string, replicas: number, nodeSelector?: Record<string
 
 async function oneRun(i: number, manyPods: number): Promise<{ up: number; pods3: number; many?: number; down: number }> {
   const t0 = Date.now();
-  const c = await startCluster({ name: 'bench', nodes: 2, logger: log });
+  const c = await startCluster({ name: 'bench', nodes: 2, logger: log, ipFamily: validateIPFamily(values['ip-family']) });
   const up = Date.now() - t0;
   const core = c.kubeConfig.makeApiClient(CoreV1Api);
   const apps = c.kubeConfig.makeApiClient(AppsV1Api);

@@ -1,39 +1,51 @@
 #!/usr/bin/env node
 /**
- * `cluster up [--nodes N] [--name NAME]`, `cluster down [--name NAME]`,
- * `cluster status [--name NAME] [--json]`. `up` ends with a `KUBECTL=<path>` line and a
- * `KUBECONFIG=<path>` line.
+ * `cluster up [--nodes N] [--name NAME] [--ip-family ipv4|ipv6|dual] [--agent] [--external-ip]`,
+ * `cluster down [--name NAME]`, `cluster status [--name NAME] [--json]`. `up` ends with a
+ * `KUBECTL=<path>` line and a `KUBECONFIG=<path>` line.
  */
 import { parseArgs } from 'node:util';
 import { agentNodeProcess } from './agent-process.js';
-import { clusterStatus, startCluster, stopCluster } from './cluster.js';
+import { clusterStatus, startCluster, stopCluster, type ClusterNode, type ClusterStatus } from './cluster.js';
+import { DEFAULT_IP_FAMILY, validateIPFamily } from './layout.js';
 import { defaultExternalIP } from './node-address.js';
 
 const USAGE = `usage:
-  cluster up [--nodes N] [--name NAME] [--agent] [--external-ip]
-                                         start a local cluster (default name "local", 2 nodes);
+  cluster up [--nodes N] [--name NAME] [--ip-family ipv4|ipv6|dual] [--agent] [--external-ip]
+                                         start a local cluster (default name "local", 2 nodes,
+                                         dual-stack with IPv4 primary);
                                          --agent runs npl-agent on every node (NPL_* variables
                                          are passed to it, e.g. NPL_PORT_RANGE); --external-ip
                                          gives every node an ExternalIP in 203.0.113.0/24
+                                         (IPv4, so not with --ip-family ipv6)
   cluster down [--name NAME]             remove its processes, namespaces, links and files
   cluster status [--name NAME] [--json]  show where it is and which nodes it has
 `;
 
-async function up(name: string, nodes: number, agent: boolean, externalIPs: boolean): Promise<void> {
+async function up(name: string, nodes: number, ipFamily: string, opts: { agent: boolean; externalIPs: boolean }): Promise<void> {
+  const { agent, externalIPs } = opts;
   const t0 = Date.now();
   const nodeProcesses = agent ? [agentNodeProcess()] : [];
-  const c = await startCluster({ name, nodes, nodeProcesses, externalIPs, onProgress: (l) => process.stderr.write(`${l}\n`) });
+  const c = await startCluster({ name, nodes, ipFamily: validateIPFamily(ipFamily), nodeProcesses, externalIPs, onProgress: (l) => process.stderr.write(`${l}\n`) });
   const out = process.stdout;
   out.write(`cluster ${c.name} is up in ${((Date.now() - t0) / 1000).toFixed(1)} s (API server ${c.server})\n`);
   for (const n of c.nodes) {
-    const ext = externalIPs ? `  externalIP ${defaultExternalIP(c.layout.slot, c.layout.nodes.find((l) => l.name === n.name)!.index)}` : '';
-    out.write(`node ${n.name}  ip ${n.ip}${ext}  podCIDR ${n.podCIDR}  netns ${n.netns}\n`);
+    const ext = externalIPs ? defaultExternalIP(c.layout.slot, c.layout.nodes.find((l) => l.name === n.name)!.index) : undefined;
+    out.write(nodeLine(n, ext));
   }
-  out.write(`outside  ip ${c.outsideIP}  netns ${c.outsideNetns}\n`);
+  out.write(outsideLine(c));
   if (agent) out.write(`npl-agent runs on every node (logs ${c.dir}/logs/<node>-npl-agent.log, health http://<node ip>:10361/readyz)\n`);
   out.write(`logs ${c.dir}/logs\n`);
   if (c.kubectl) out.write(`KUBECTL=${c.kubectl}\n`);
   out.write(`KUBECONFIG=${c.kubeconfigPath}\n`);
+}
+
+function nodeLine(n: ClusterNode, externalIP?: string): string {
+  return `node ${n.name}  ip ${n.ips.join(',')}${externalIP ? `  externalIP ${externalIP}` : ''}  podCIDR ${n.podCIDRs.join(',')}  netns ${n.netns}\n`;
+}
+
+function outsideLine(c: Pick<ClusterStatus, 'outsideIP' | 'outsideIPv6' | 'outsideNetns'>): string {
+  return `outside  ip ${[c.outsideIP, ...(c.outsideIPv6 && c.outsideIPv6 !== c.outsideIP ? [c.outsideIPv6] : [])].join(',')}  netns ${c.outsideNetns}\n`;
 }
 
 async function status(name: string, json: boolean): Promise<number> {
@@ -48,8 +60,8 @@ async function status(name: string, json: boolean): Promise<number> {
   }
   process.stdout.write(`cluster ${s.name}: ${s.running ? 'running' : 'NOT running (run `cluster up` again)'}\n`);
   for (const [role, p] of Object.entries(s.processes)) process.stdout.write(`  ${role.padEnd(20)} pid ${p.pid} ${p.alive ? 'alive' : 'dead'}\n`);
-  for (const n of s.nodes) process.stdout.write(`node ${n.name}  ip ${n.ip}  podCIDR ${n.podCIDR}  netns ${n.netns}\n`);
-  process.stdout.write(`outside  ip ${s.outsideIP}  netns ${s.outsideNetns}\n`);
+  for (const n of s.nodes) process.stdout.write(nodeLine(n));
+  process.stdout.write(outsideLine(s));
   if (s.kubectl) process.stdout.write(`KUBECTL=${s.kubectl}\n`);
   process.stdout.write(`KUBECONFIG=${s.kubeconfigPath}\n`);
   return s.running ? 0 : 1;
@@ -62,6 +74,7 @@ async function main(argv: string[]): Promise<number> {
     options: {
       name: { type: 'string', default: 'local' },
       nodes: { type: 'string', default: '2' },
+      'ip-family': { type: 'string', default: DEFAULT_IP_FAMILY },
       json: { type: 'boolean', default: false },
       agent: { type: 'boolean', default: false },
       'external-ip': { type: 'boolean', default: false },
@@ -75,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (cmd) {
     case 'up':
-      await up(values.name, Number(values.nodes), values.agent, values['external-ip']);
+      await up(values.name, Number(values.nodes), values['ip-family'], { agent: values.agent, externalIPs: values['external-ip'] });
       return 0;
     case 'down':
       await stopCluster(values.name);

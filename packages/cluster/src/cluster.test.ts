@@ -54,7 +54,9 @@ describeWithCluster('local cluster: workloads, networking, RBAC', { name: 'e2ewo
       expect(nodeNames.has(p.spec!.nodeName!)).toBe(true);
       const node = get().nodes.find((n) => n.name === p.spec!.nodeName)!;
       expect(p.status?.hostIP).toBe(node.ip);
-      expect(p.status?.podIPs).toEqual([{ ip: p.status!.podIP }]);
+      // Dual-stack by default: the IPv4 podIP first, then one from the node's IPv6 podCIDR.
+      expect(p.status?.podIPs?.[0]).toEqual({ ip: p.status!.podIP });
+      expect(p.status?.podIPs).toHaveLength(2);
       expect(p.status?.phase).toBe('Running');
       expect(p.status?.containerStatuses?.[0]).toMatchObject({ ready: true, started: true });
     }

@@ -8,9 +8,9 @@ import { apiserverURL, startApiserver, startControllers, startEtcd, type Control
 import { ClusterError } from './errors.js';
 import { ensureAlive, waitFor } from './health.js';
 import { writeKubeconfig } from './kubeconfig.js';
-import { clusterLayout, podNetnsName, validateName, validateNodeCount, type ClusterLayout } from './layout.js';
+import { clusterLayout, DEFAULT_IP_FAMILY, podNetnsName, validateIPFamily, validateName, validateNodeCount, type ClusterLayout, type IPFamilyMode } from './layout.js';
 import { createClusterNetwork, deleteClusterNetwork, execInNetns } from './network.js';
-import { addExternalIP, defaultExternalIP, readExternalIPs, removeExternalIP, validateExternalIP } from './node-address.js';
+import { addExternalIP, defaultExternalIP, readExternalIPs, removeExternalIP, requireIPv4ForExternalIPs, validateExternalIP } from './node-address.js';
 import { createPki, type ClientIdentity, type Pki } from './pki.js';
 import { isAlive, processesMentioning, spawnDaemon, stopProcesses } from './processes.js';
 import { listNetns } from './run.js';
@@ -20,11 +20,18 @@ import type { NodeProcessSpec, StandinConfig } from './standin/config.js';
 
 export interface ClusterNode {
   readonly name: string;
-  /** InternalIP of the node, on the cluster bridge. */
+  /** Primary InternalIP of the node, on the cluster bridge: IPv4, unless the cluster is IPv6-only. */
   readonly ip: string;
+  /** InternalIPs, primary family first (one per family of the cluster). */
+  readonly ips: readonly string[];
+  /** The IPv6 InternalIP, when the cluster has IPv6. */
+  readonly ipv6?: string;
   /** Name of the node's network namespace (`ip netns exec <netns> ...`). */
   readonly netns: string;
+  /** Primary-family podCIDR. */
   readonly podCIDR: string;
+  /** spec.podCIDRs, primary family first. */
+  readonly podCIDRs: readonly string[];
 }
 
 export interface StartOptions {
@@ -32,11 +39,14 @@ export interface StartOptions {
   readonly name?: string;
   /** 1-8 nodes. Default 2. */
   readonly nodes?: number;
+  /** Address families: `dual` (default; IPv4 primary), `ipv4` or `ipv6` (IPv6 only, control plane included). */
+  readonly ipFamily?: IPFamilyMode;
   /** Per-node processes run by the stand-in inside each node namespace, restarted on exit. */
   readonly nodeProcesses?: readonly NodeProcessSpec[];
   /**
    * Give every node an ExternalIP, 203.0.113.(16·slot + index), on its namespace and routed from
-   * the outside namespace; the Node reports it before its InternalIP. Default false.
+   * the outside namespace; the Node reports it before its InternalIPs. Default false. ExternalIPs are
+   * IPv4: with ipFamily `ipv6` this throws NPL_CLUSTER_ADDRESS_INVALID before anything is started.
    */
   readonly externalIPs?: boolean;
   readonly logger?: Logger;
@@ -55,7 +65,11 @@ export interface Cluster {
   readonly nodes: readonly ClusterNode[];
   /** Namespace of the external client: reaches node IPs, not pod IPs. */
   readonly outsideNetns: string;
+  /** The outside namespace's primary address. */
   readonly outsideIP: string;
+  /** Its IPv6 address, when the cluster has IPv6. */
+  readonly outsideIPv6?: string;
+  readonly ipFamily: IPFamilyMode;
   readonly layout: ClusterLayout;
   /** Runs a command inside a network namespace; resolves with its stdout, rejects on failure. */
   exec(netns: string, cmd: readonly string[]): Promise<string>;
@@ -66,7 +80,8 @@ export interface Cluster {
    * ExternalIPs (null removes them; 203.0.113.0/24 or 198.51.100.0/24), moves the outside
    * namespace's route, and makes the node stand-in post the Node status at once. Resolves when the
    * Node object shows the new addresses. Throws NPL_CLUSTER_ADDRESS_INVALID for a bad address or
-   * an unknown node, NPL_CLUSTER_NOT_RUNNING when the node stand-in is not running. Changing the
+   * an unknown node or an ExternalIP on an IPv6-only cluster, NPL_CLUSTER_NOT_RUNNING when the node
+   * stand-in is not running. Changing the
    * InternalIP is not supported.
    */
   setNodeAddress(node: string, change: NodeAddressChange): Promise<void>;
@@ -89,6 +104,10 @@ export interface ClusterStatus {
   readonly nodes: readonly ClusterNode[];
   readonly outsideNetns: string;
   readonly outsideIP: string;
+  readonly outsideIPv6?: string;
+  readonly ipFamily: IPFamilyMode;
+  /** Service ranges, primary first. */
+  readonly serviceCIDRs: readonly string[];
   /** Each daemon by role with whether it is alive. */
   readonly processes: Record<string, { pid: number; alive: boolean }>;
   /** True when every recorded daemon is alive. */
@@ -110,7 +129,20 @@ function requireRoot(): void {
 }
 
 function nodesOf(layout: ClusterLayout): ClusterNode[] {
-  return layout.nodes.map((n) => ({ name: n.name, ip: n.ip, netns: n.netns, podCIDR: n.podCIDR }));
+  return layout.nodes.map((n) => ({
+    name: n.name,
+    ip: n.ip,
+    ips: n.ips,
+    ...(n.ipv6 ? { ipv6: n.ipv6 } : {}),
+    netns: n.netns,
+    podCIDR: n.podCIDR,
+    podCIDRs: n.podCIDRs,
+  }));
+}
+
+function outsideOf(layout: ClusterLayout): Pick<Cluster, 'outsideNetns' | 'outsideIP' | 'outsideIPv6' | 'ipFamily'> {
+  const o = layout.outside;
+  return { outsideNetns: o.netns, outsideIP: o.ip, ...(o.ipv6 ? { outsideIPv6: o.ipv6 } : {}), ipFamily: layout.ipFamily };
 }
 
 function identities(layout: ClusterLayout): ClientIdentity[] {
@@ -161,7 +193,7 @@ async function prepare(layout: ClusterLayout, dir: string, opts: StartOptions, l
     createPki(
       path.join(dir, 'pki'),
       {
-        ips: [layout.bridgeIP, '127.0.0.1', layout.kubernetesServiceIP],
+        ips: [...layout.nets.flatMap((n) => [n.bridgeIP, n.kubernetesServiceIP]), '127.0.0.1'],
         dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
       },
       identities(layout),
@@ -199,7 +231,10 @@ async function setNodeAddress(layout: ClusterLayout, kc: KubeConfig, nodeName: s
   const node = layout.nodes.find((n) => n.name === nodeName);
   if (!node) throw new ClusterError('NPL_CLUSTER_ADDRESS_INVALID', `cluster ${layout.name}: no node ${JSON.stringify(nodeName)}`);
   if (change.externalIP === undefined) return;
-  if (change.externalIP !== null) validateExternalIP(nodeName, change.externalIP);
+  if (change.externalIP !== null) {
+    validateExternalIP(nodeName, change.externalIP);
+    requireIPv4ForExternalIPs(layout.name, layout.ipFamily);
+  }
   for (const old of await readExternalIPs(node.netns)) {
     if (old !== change.externalIP) await removeExternalIP(layout, node, old);
   }
@@ -233,8 +268,7 @@ function makeCluster(layout: ClusterLayout, dir: string, kubeconfigPath: string,
     kubeConfig,
     server: apiserverURL(layout),
     nodes: nodesOf(layout),
-    outsideNetns: layout.outside.netns,
-    outsideIP: layout.outside.ip,
+    ...outsideOf(layout),
     layout,
     exec: (netns, cmd) => execInNetns(netns, cmd),
     podNetns: (uid) => podNetnsName(layout, uid),
@@ -253,17 +287,19 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
   requireRoot();
   const name = validateName(opts.name ?? DEFAULT_NAME);
   const nodeCount = validateNodeCount(opts.nodes ?? 2);
+  const ipFamily = validateIPFamily(opts.ipFamily ?? DEFAULT_IP_FAMILY);
+  if (opts.externalIPs) requireIPv4ForExternalIPs(name, ipFamily);
   const log = opts.logger ?? defaultLogger();
   await stopCluster(name);
   const dir = clusterDir(name);
   await mkdir(path.join(dir, 'logs'), { recursive: true });
   await mkdir(path.join(dir, 'kubeconfigs'), { recursive: true });
   const slot = await claimSlot(name);
-  const layout = clusterLayout(name, slot, nodeCount);
+  const layout = clusterLayout(name, slot, nodeCount, ipFamily);
   // The slot is ours now: links of a crashed cluster that held it before go first.
   await deleteClusterNetwork(layout);
   const kubeconfigPath = path.join(dir, 'kubeconfig');
-  const state: ClusterState = { name, slot, nodeCount, dir, kubeconfigPath, pids: {}, createdAt: new Date().toISOString() };
+  const state: ClusterState = { name, slot, nodeCount, ipFamily, dir, kubeconfigPath, pids: {}, createdAt: new Date().toISOString() };
   await writeState(state);
   try {
     const { bins, podnet, pki } = await prepare(layout, dir, opts, log);
@@ -279,7 +315,15 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
       podnet,
       podNetnsPrefix: layout.podNetnsPrefix,
       kubeletVersion: version.gitVersion,
-      nodes: layout.nodes.map((n) => ({ name: n.name, ip: n.ip, netns: n.netns, podCIDR: n.podCIDR, kubeconfig: kubeconfigs[`node-${n.name}`]! })),
+      nodes: layout.nodes.map((n) => ({
+        name: n.name,
+        ip: n.ip,
+        ips: n.ips,
+        netns: n.netns,
+        podCIDR: n.podCIDR,
+        podCIDRs: n.podCIDRs,
+        kubeconfig: kubeconfigs[`node-${n.name}`]!,
+      })),
       nodeProcesses: await resolveNodeProcesses(cluster.kubeConfig, opts.nodeProcesses ?? [], { dir, server: cluster.server, caCertFile: pki.caCert }),
     };
     const cfgPath = path.join(dir, 'standin.json');
@@ -337,7 +381,7 @@ export async function clusterStatus(name: string = DEFAULT_NAME): Promise<Cluste
   validateName(name);
   const state = await readState(name);
   if (!state) return undefined;
-  const layout = clusterLayout(name, state.slot, state.nodeCount);
+  const layout = layoutOf(state);
   const processes: Record<string, { pid: number; alive: boolean }> = {};
   for (const [role, pid] of Object.entries(state.pids)) processes[role] = { pid, alive: isAlive(pid) };
   const netns = new Set(await listNetns().catch(() => [] as string[]));
@@ -347,8 +391,8 @@ export async function clusterStatus(name: string = DEFAULT_NAME): Promise<Cluste
     kubeconfigPath: state.kubeconfigPath,
     server: apiserverURL(layout),
     nodes: nodesOf(layout),
-    outsideNetns: layout.outside.netns,
-    outsideIP: layout.outside.ip,
+    ...outsideOf(layout),
+    serviceCIDRs: layout.serviceCIDRs,
     processes,
     ...(state.kubectl ? { kubectl: state.kubectl } : {}),
     running: Object.keys(processes).length >= 5 && Object.values(processes).every((p) => p.alive) && layout.nodes.every((n) => netns.has(n.netns)),
@@ -359,5 +403,10 @@ export async function clusterStatus(name: string = DEFAULT_NAME): Promise<Cluste
 export async function attachCluster(name: string = DEFAULT_NAME): Promise<Cluster> {
   const state = await readState(validateName(name));
   if (!state) throw new ClusterError('NPL_CLUSTER_NOT_FOUND', `cluster ${name}: no state in ${clusterDir(name)}`);
-  return makeCluster(clusterLayout(name, state.slot, state.nodeCount), state.dir, state.kubeconfigPath, state.kubectl);
+  return makeCluster(layoutOf(state), state.dir, state.kubeconfigPath, state.kubectl);
+}
+
+/** The layout a state file describes; a state written before dual-stack (no ipFamily) was IPv4-only. */
+function layoutOf(state: ClusterState): ClusterLayout {
+  return clusterLayout(state.name, state.slot, state.nodeCount, state.ipFamily ?? 'ipv4');
 }

@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ControlPlaneBinaries } from './binaries.js';
 import { ensureAlive, probe, waitFor } from './health.js';
+import { hostPart } from './ip.js';
 import type { ClusterLayout } from './layout.js';
 import type { Pki } from './pki.js';
 import { spawnDaemon } from './processes.js';
@@ -16,7 +17,7 @@ export interface ControlPlaneFiles {
 const SA_ISSUER = 'https://kubernetes.default.svc.cluster.local';
 
 export function apiserverURL(layout: ClusterLayout): string {
-  return `https://${layout.bridgeIP}:${layout.ports.apiserver}`;
+  return `https://${hostPart(layout.bridgeIP)}:${layout.ports.apiserver}`;
 }
 
 async function logTail(file: string): Promise<string> {
@@ -78,7 +79,7 @@ export async function startApiserver(bin: ControlPlaneBinaries, layout: ClusterL
       `--service-account-key-file=${pki.saPub}`,
       `--service-account-signing-key-file=${pki.saKey}`,
       `--api-audiences=${SA_ISSUER}`,
-      `--service-cluster-ip-range=${layout.serviceCIDR}`,
+      `--service-cluster-ip-range=${layout.serviceCIDRs.join(',')}`,
       '--authorization-mode=Node,RBAC',
       '--enable-admission-plugins=NodeRestriction',
       '--allow-privileged=true',
@@ -121,8 +122,10 @@ export function startControllers(bin: ControlPlaneBinaries, layout: ClusterLayou
       // Benchmarks create hundreds of pods at once; the default 20 QPS would dominate their time.
       '--kube-api-qps=200',
       '--kube-api-burst=400',
+      // The stand-in sets each Node's spec.podCIDRs (both families) at creation, as NodeRestriction
+      // requires; node IPAM (--cluster-cidr, --node-cidr-mask-size-ipv4/ipv6) stays off.
       '--allocate-node-cidrs=false',
-      `--service-cluster-ip-range=${layout.serviceCIDR}`,
+      `--service-cluster-ip-range=${layout.serviceCIDRs.join(',')}`,
       '--leader-elect=false',
       '--profiling=false',
       '--v=1',

@@ -16,6 +16,7 @@ export const CLUSTER_ERROR_CODES = {
   NPL_CLUSTER_AGENT_NOT_BUILT: 'cluster up --agent needs the built npl-agent (pnpm build)',
   NPL_CLUSTER_ADDRESS_INVALID: 'a node address given to the cluster is malformed or outside the allowed ranges',
   NPL_CLUSTER_NOT_RUNNING: 'a cluster daemon an operation needs (e.g. the node stand-in) is not running',
+  NPL_CLUSTER_IP_FAMILY_INVALID: 'an ip family is not ipv4, ipv6 or dual',
 } as const;
 
 export type ClusterErrorCode = keyof typeof CLUSTER_ERROR_CODES;

@@ -64,6 +64,7 @@ describeUnless(clusterSkipReason, 'local cluster lifecycle', () => {
     const kubeconfig = lines.at(-1)!.replace(/^KUBECONFIG=/, '');
     expect(lines.at(-1)).toMatch(/^KUBECONFIG=\//);
     expect(await readFile(kubeconfig, 'utf8')).toContain('client-certificate-data');
+    expect(lines.find((l) => l.startsWith('node node-0'))).toMatch(/ip 198\.18\.\d+\.10,2001:db8:18:[0-9a-f]+::10 /);
     // The printed kubectl works against the cluster with no set-up of the user's own.
     const kubectl = lines.find((l) => l.startsWith('KUBECTL='))?.slice('KUBECTL='.length);
     expect(kubectl).toMatch(/^\/.*\/kubectl$/);
@@ -84,10 +85,21 @@ describeUnless(clusterSkipReason, 'local cluster lifecycle', () => {
     expect(again.exitCode).toBe(0);
     const status = await cli(['status', '--name', 'e2ecli', '--json']);
     expect(status.exitCode).toBe(0);
-    const s = JSON.parse(String(status.stdout)) as { kubeconfigPath: string; outsideNetns: string; nodes: { name: string; ip: string; netns: string }[] };
+    const s = JSON.parse(String(status.stdout)) as {
+      kubeconfigPath: string;
+      outsideNetns: string;
+      outsideIPv6: string;
+      ipFamily: string;
+      nodes: { name: string; ip: string; ips: string[]; netns: string }[];
+    };
     expect(s.kubeconfigPath).toBe(kubeconfig);
     expect(s.outsideNetns).toBe('npl-e2ecli-out');
     expect(s.nodes).toEqual([expect.objectContaining({ name: 'node-0', netns: 'npl-e2ecli-node-0', ip: expect.stringMatching(/^198\.18\.\d+\.10$/) })]);
+    expect(s.nodes[0]!.ips).toEqual([s.nodes[0]!.ip, expect.stringMatching(/^2001:db8:18:[0-9a-f]+::10$/)]);
+    expect([s.ipFamily, s.outsideIPv6]).toEqual(['dual', expect.stringMatching(/^2001:db8:18:[0-9a-f]+::250$/)]);
+    const bad = await cli(['up', '--name', 'e2ecli', '--ip-family', 'ipv5']);
+    expect([bad.exitCode, String(bad.stderr).trim()]).toEqual([1, 'error: ip family "ipv5": expected one of ipv4, ipv6, dual']);
+    expect((await clusterStatus('e2ecli'))?.running).toBe(true);
     const down = await cli(['down', '--name', 'e2ecli']);
     expect(down.exitCode).toBe(0);
     expect(await leftovers('e2ecli', state.slot)).toEqual([]);

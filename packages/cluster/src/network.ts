@@ -3,57 +3,99 @@ import type { ClusterLayout, NodeLayout } from './layout.js';
 import { isSlotLink } from './layout.js';
 import { ipBatch, listLinks, listNetns, netnsSysctl, run, tryRun } from './run.js';
 
-const NS_SYSCTLS = {
+const IPV4_SYSCTLS = {
   'net.ipv4.ip_forward': '1',
   'net.ipv4.conf.all.rp_filter': '0',
   'net.ipv4.conf.default.rp_filter': '0',
+};
+
+/** IPv6 off (an IPv4-only cluster: as before dual-stack existed). */
+const IPV6_OFF = {
   'net.ipv6.conf.all.disable_ipv6': '1',
   'net.ipv6.conf.default.disable_ipv6': '1',
 };
 
 /**
- * Creates the cluster's bridge in the root namespace (holding the control plane address), one
- * namespace per node and the `outside` namespace, each joined to the bridge by a veth. Node
- * namespaces forward and route every other node's pod CIDR via that node's IP (the minimal CNI);
- * so does the root namespace; the outside namespace knows only the bridge subnet.
+ * IPv6 on: forwarding where IPv4 forwards; no router advertisements accepted (nothing here sends
+ * them, and a stray one must not add routes); no duplicate address detection, so addresses (also
+ * link-local ones of links made later in the namespace) are usable at once instead of ~1 s later.
+ */
+const IPV6_ON = {
+  'net.ipv6.conf.all.disable_ipv6': '0',
+  'net.ipv6.conf.default.disable_ipv6': '0',
+  'net.ipv6.conf.all.forwarding': '1',
+  'net.ipv6.conf.all.accept_ra': '0',
+  'net.ipv6.conf.default.accept_ra': '0',
+  'net.ipv6.conf.all.accept_dad': '0',
+  'net.ipv6.conf.default.accept_dad': '0',
+};
+
+/** Sysctls of node and outside namespaces, set before their links are made (links copy `default`). */
+export function namespaceSysctls(layout: Pick<ClusterLayout, 'nets'>): Record<string, string> {
+  return { ...IPV4_SYSCTLS, ...(hasIPv6(layout) ? IPV6_ON : IPV6_OFF) };
+}
+
+function hasIPv6(layout: Pick<ClusterLayout, 'nets'>): boolean {
+  return layout.nets.some((n) => n.family === 'IPv6');
+}
+
+/** `addr add` of an address; IPv6 without duplicate address detection. */
+function addrAdd(ip: string, prefix: number, dev: string): string {
+  return `addr add ${ip}/${prefix} dev ${dev}${ip.includes(':') ? ' nodad' : ''}`;
+}
+
+/** Root-namespace IPv6 settings of one of our links (never the host's defaults). */
+async function linkIPv6(layout: ClusterLayout, link: string, routed: boolean): Promise<void> {
+  const conf = `/proc/sys/net/ipv6/conf/${link}`;
+  const on = routed && hasIPv6(layout);
+  if (on) {
+    await writeFile(`${conf}/accept_ra`, '0').catch(() => undefined);
+    await writeFile(`${conf}/accept_dad`, '0').catch(() => undefined);
+  }
+  await writeFile(`${conf}/disable_ipv6`, on ? '0' : '1').catch(() => undefined);
+}
+
+/**
+ * Creates the cluster's bridge in the root namespace (holding the control plane address of each
+ * family), one namespace per node and the `outside` namespace, each joined to the bridge by a
+ * veth. Node namespaces forward and route every other node's pod CIDRs via that node's IP of the
+ * family (the minimal CNI); so does the root namespace; the outside namespace knows only the
+ * bridge subnets.
  */
 export async function createClusterNetwork(layout: ClusterLayout): Promise<void> {
-  await ipBatch([
-    `link add ${layout.bridge} type bridge`,
-    `addr add ${layout.bridgeIP}/${layout.bridgePrefix} dev ${layout.bridge}`,
-  ]);
-  await writeFile(`/proc/sys/net/ipv6/conf/${layout.bridge}/disable_ipv6`, '1').catch(() => undefined);
-  await ipBatch([`link set ${layout.bridge} up`]);
+  await ipBatch([`link add ${layout.bridge} type bridge`]);
+  await linkIPv6(layout, layout.bridge, true);
+  await ipBatch([...layout.nets.map((n) => addrAdd(n.bridgeIP, n.bridgePrefix, layout.bridge)), `link set ${layout.bridge} up`]);
   await Promise.all(layout.nodes.map((n) => createNode(layout, n)));
   await createOutside(layout);
   // The root namespace plays the control-plane host: it routes pod CIDRs via their nodes, so pods
   // reach the API server (and it them). The outside namespace has no such routes.
-  await ipBatch(layout.nodes.map((n) => `route replace ${n.podCIDR} via ${n.ip} dev ${layout.bridge}`));
+  await ipBatch(layout.nets.flatMap((f) => f.podCIDRs.map((cidr, i) => `route replace ${cidr} via ${f.nodeIPs[i]} dev ${layout.bridge}`)));
 }
 
-async function joinBridge(layout: ClusterLayout, netns: string, hostVeth: string, ip: string): Promise<void> {
+async function joinBridge(layout: ClusterLayout, netns: string, hostVeth: string, ips: readonly string[]): Promise<void> {
   await ipBatch([`netns add ${netns}`]);
-  await netnsSysctl(netns, NS_SYSCTLS);
+  await netnsSysctl(netns, namespaceSysctls(layout));
   await ipBatch([
     `link add ${hostVeth} type veth peer name eth0 netns ${netns}`,
     `link set ${hostVeth} master ${layout.bridge}`,
   ]);
-  await writeFile(`/proc/sys/net/ipv6/conf/${hostVeth}/disable_ipv6`, '1').catch(() => undefined);
+  // A bridge port needs no addresses of its own: frames of both families are bridged anyway.
+  await linkIPv6(layout, hostVeth, false);
   await ipBatch([`link set ${hostVeth} up`]);
-  await ipBatch(
-    ['link set lo up', `addr add ${ip}/${layout.bridgePrefix} dev eth0`, 'link set eth0 up'],
-    netns,
-  );
+  await ipBatch(['link set lo up', ...layout.nets.map((n, j) => addrAdd(ips[j]!, n.bridgePrefix, 'eth0')), 'link set eth0 up'], netns);
 }
 
 async function createNode(layout: ClusterLayout, node: NodeLayout): Promise<void> {
-  await joinBridge(layout, node.netns, node.hostVeth, node.ip);
-  const routes = layout.nodes.filter((o) => o.index !== node.index).map((o) => `route add ${o.podCIDR} via ${o.ip} dev eth0`);
+  await joinBridge(layout, node.netns, node.hostVeth, node.ips);
+  const routes = layout.nets.flatMap((f) =>
+    f.podCIDRs.flatMap((cidr, i) => (i === node.index ? [] : [`route add ${cidr} via ${f.nodeIPs[i]} dev eth0`])),
+  );
   await ipBatch(routes, node.netns);
 }
 
 async function createOutside(layout: ClusterLayout): Promise<void> {
-  await joinBridge(layout, layout.outside.netns, layout.outside.hostVeth, layout.outside.ip);
+  await joinBridge(layout, layout.outside.netns, layout.outside.hostVeth, layout.outside.ips);
 }
 
 /**

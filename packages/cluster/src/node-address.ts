@@ -1,5 +1,5 @@
 import { ClusterError } from './errors.js';
-import { ipToInt, type ClusterLayout, type NodeLayout } from './layout.js';
+import { ipToInt, type ClusterLayout, type IPFamilyMode, type NodeLayout } from './layout.js';
 import { ipBatch, run, tryRun } from './run.js';
 
 /**
@@ -36,6 +36,18 @@ export function validateExternalIP(node: string, ip: string): string {
   return ip;
 }
 
+/**
+ * Throws NPL_CLUSTER_ADDRESS_INVALID when the cluster is IPv6-only: ExternalIPs are IPv4 and are
+ * routed from the outside namespace via the node's IPv4 InternalIP, which such a cluster lacks.
+ */
+export function requireIPv4ForExternalIPs(cluster: string, ipFamily: IPFamilyMode): void {
+  if (ipFamily !== 'ipv6') return;
+  throw new ClusterError(
+    'NPL_CLUSTER_ADDRESS_INVALID',
+    `cluster ${cluster}: externalIP: node ExternalIPs are IPv4 (203.0.113.0/24 or 198.51.100.0/24), which an IPv6-only cluster (ipFamily "ipv6") cannot route; use ipFamily "dual" or "ipv4"`,
+  );
+}
+
 /** The ExternalIP `cluster up --external-ip` gives node `index` of the cluster in `slot`: 203.0.113.(16·slot + index). */
 export function defaultExternalIP(slot: number, index: number): string {
   return `203.0.113.${16 * slot + index}`;
@@ -44,8 +56,10 @@ export function defaultExternalIP(slot: number, index: number): string {
 /** Gives the node ExternalIP `ip` (idempotent) and routes it from the outside namespace. */
 export async function addExternalIP(layout: ClusterLayout, node: NodeLayout, ip: string): Promise<void> {
   validateExternalIP(node.name, ip);
+  requireIPv4ForExternalIPs(layout.name, layout.ipFamily);
+  const nextHop = node.ips.find((a) => !a.includes(':')) ?? node.ip;
   await ipBatch([`addr replace ${ip}/32 dev lo label ${EXTERNAL_LABEL}`], node.netns);
-  await ipBatch([`route replace ${ip}/32 via ${node.ip} dev eth0`], layout.outside.netns);
+  await ipBatch([`route replace ${ip}/32 via ${nextHop} dev eth0`], layout.outside.netns);
 }
 
 /** Removes ExternalIP `ip` from the node and its route from the outside namespace (idempotent). */

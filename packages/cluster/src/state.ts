@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir, rm, stat, writeFile, rename } from 'node:fs/p
 import os from 'node:os';
 import path from 'node:path';
 import { ClusterError } from './errors.js';
-import { MAX_SLOT } from './layout.js';
+import { MAX_SLOT, type IPFamilyMode } from './layout.js';
 
 /** Root of all cluster directories: `${NPL_CLUSTER_DIR:-/tmp/npl-clusters}`. */
 export function clustersRoot(): string {
@@ -18,6 +18,8 @@ export interface ClusterState {
   readonly name: string;
   readonly slot: number;
   readonly nodeCount: number;
+  /** Absent in states written before dual-stack: those clusters were IPv4-only. */
+  readonly ipFamily?: IPFamilyMode;
   readonly dir: string;
   readonly kubeconfigPath: string;
   /** Process id (and process group id) of each daemon by role. */

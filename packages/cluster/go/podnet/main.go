@@ -13,7 +13,10 @@
 //
 // Reply: {"req":1,"ok":true} or {"req":1,"ok":false,"error":"..."}.
 // "open" is all-or-nothing per id and replaces the id's previous listeners.
-// Each port may carry "hostNetns" to open it in another namespace (hostPort).
+// Each port may carry "netns" to open it in another namespace (hostPort),
+// "hostIP" to listen on one address only, and "families" (["IPv4","IPv6"]) to
+// listen on the wildcard address of each family (default IPv4 only; IPv6
+// sockets are v6-only, so a pod answers on each of its addresses).
 // "open" and "health" carry the pod's health: while "unhealthy" its TCP
 // listeners answer 503 Service Unavailable (same body) instead of 200, so an
 // httpGet readiness probe fails while traffic still reaches the pod.
@@ -42,10 +45,11 @@ import (
 )
 
 type portSpec struct {
-	Port     int    `json:"port"`
-	Protocol string `json:"protocol"`
-	Netns    string `json:"netns,omitempty"`
-	HostIP   string `json:"hostIP,omitempty"`
+	Port     int      `json:"port"`
+	Protocol string   `json:"protocol"`
+	Netns    string   `json:"netns,omitempty"`
+	HostIP   string   `json:"hostIP,omitempty"`
+	Families []string `json:"families,omitempty"`
 }
 
 type request struct {
@@ -210,18 +214,78 @@ func listenIn(nsPath string, p portSpec, body []byte, unhealthy *atomic.Bool) (i
 	return res.c, res.err
 }
 
+// multiCloser closes every listener of one port (one per family).
+type multiCloser []io.Closer
+
+func (m multiCloser) Close() error {
+	var first error
+	for _, c := range m {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// networkSuffixes is "4" and/or "6": the family of hostIP when set, else
+// each requested family (IPv4 when none is named).
+func networkSuffixes(p portSpec) ([]string, error) {
+	if p.HostIP != "" {
+		ip := net.ParseIP(p.HostIP)
+		if ip == nil {
+			return nil, fmt.Errorf("bad hostIP %q", p.HostIP)
+		}
+		if ip.To4() != nil {
+			return []string{"4"}, nil
+		}
+		return []string{"6"}, nil
+	}
+	if len(p.Families) == 0 {
+		return []string{"4"}, nil
+	}
+	var out []string
+	for _, f := range p.Families {
+		switch f {
+		case "IPv4":
+			out = append(out, "4")
+		case "IPv6":
+			out = append(out, "6")
+		default:
+			return nil, fmt.Errorf("unknown family %q", f)
+		}
+	}
+	return out, nil
+}
+
 func listen(p portSpec, body []byte, unhealthy *atomic.Bool) (io.Closer, error) {
+	suffixes, err := networkSuffixes(p)
+	if err != nil {
+		return nil, err
+	}
+	var opened multiCloser
+	for _, v := range suffixes {
+		c, err := listenOne(p, v, body, unhealthy)
+		if err != nil {
+			_ = opened.Close()
+			return nil, err
+		}
+		opened = append(opened, c)
+	}
+	return opened, nil
+}
+
+func listenOne(p portSpec, v string, body []byte, unhealthy *atomic.Bool) (io.Closer, error) {
 	addr := net.JoinHostPort(p.HostIP, fmt.Sprint(p.Port))
 	switch strings.ToUpper(p.Protocol) {
 	case "", "TCP":
-		l, err := net.Listen("tcp4", addr)
+		l, err := net.Listen("tcp"+v, addr)
 		if err != nil {
 			return nil, err
 		}
 		go serveTCP(l, body, unhealthy)
 		return l, nil
 	case "UDP":
-		c, err := net.ListenPacket("udp4", addr)
+		c, err := net.ListenPacket("udp"+v, addr)
 		if err != nil {
 			return nil, err
 		}

@@ -14,9 +14,15 @@ export interface StandinConfig {
 
 export interface StandinNode {
   readonly name: string;
+  /** Primary InternalIP (= ips[0]). */
   readonly ip: string;
+  /** InternalIPs, primary family first; pods get one address per family, in this order. */
+  readonly ips: readonly string[];
   readonly netns: string;
+  /** Primary podCIDR (= podCIDRs[0]). */
   readonly podCIDR: string;
+  /** spec.podCIDRs, in the order of `ips`. */
+  readonly podCIDRs: readonly string[];
   /** kubeconfig with the node's own identity (system:node:<name> in system:nodes). */
   readonly kubeconfig: string;
 }

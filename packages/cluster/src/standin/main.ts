@@ -12,7 +12,7 @@ import type { StandinConfig } from './config.js';
 import { NodeHeartbeat } from './node-status.js';
 import { NodeProcessSupervisor } from './node-processes.js';
 import { PodController } from './pod-controller.js';
-import { PodNetwork, podAddress } from './pod-network.js';
+import { PodNetwork, podAddresses } from './pod-network.js';
 import { PodnetClient, type ProbeTarget } from './podnet-client.js';
 import { NetnsServerRuntime, RuntimeRouter } from './runtime.js';
 
@@ -27,7 +27,9 @@ function probeVia(podnet: PodnetClient): (netnsPath: string, target: ProbeTarget
 async function adoptExisting(cfg: StandinConfig, nodes: { net: PodNetwork; ctl: PodController }[], log: Logger): Promise<void> {
   const found = (await listNetns()).filter((n) => n.startsWith(cfg.podNetnsPrefix));
   for (const ns of found) {
-    const ip = await podAddress(ns);
+    // The primary-family address identifies the pod's node; the others derive from it.
+    const ips = await podAddresses(ns);
+    const ip = ips.find((a) => nodes.some((n) => n.net.allocator.contains(a)));
     const owner = ip ? nodes.find((n) => n.net.allocator.contains(ip)) : undefined;
     if (!ip || !owner) {
       await tryRun('ip', ['netns', 'del', ns]);
@@ -94,7 +96,7 @@ async function main(): Promise<void> {
         }
       }
       n.heartbeat.start();
-      log.info({ node: n.node.name, ip: n.node.ip, podCIDR: n.node.podCIDR }, 'node registered');
+      log.info({ node: n.node.name, ips: n.node.ips, podCIDRs: n.node.podCIDRs }, 'node registered');
     }),
   );
   await Promise.all(nodes.map((n) => n.ctl.start()));

@@ -30,9 +30,11 @@ export function nodeStatus(node: StandinNode, kubeletVersion: string, now: Date,
     lastTransitionTime: now,
   });
   return {
+    // ExternalIPs first (as life listed them), then one InternalIP per family, primary first, as
+    // kubelet reports a dual-stack --node-ip.
     addresses: [
       ...externalIPs.map((address) => ({ type: 'ExternalIP', address })),
-      { type: 'InternalIP', address: node.ip },
+      ...node.ips.map((address) => ({ type: 'InternalIP', address })),
       { type: 'Hostname', address: node.name },
     ],
     capacity: resources,
@@ -91,7 +93,7 @@ export class NodeHeartbeat {
           'kubernetes.io/arch': 'amd64',
         },
       },
-      spec: { podCIDR: this.node.podCIDR, podCIDRs: [this.node.podCIDR] },
+      spec: { podCIDR: this.node.podCIDR, podCIDRs: [...this.node.podCIDRs] },
       status: nodeStatus(this.node, this.kubeletVersion, new Date(), await this.externalIPs()),
     };
     try {

@@ -48,7 +48,7 @@ function isTerminal(pod: V1Pod): boolean {
  * container is ready as `readiness` says (all, by default), and the pod is Ready and
  * ContainersReady when all of them are.
  */
-export function runningStatus(pod: V1Pod, sb: Sandbox, hostIP: string, readiness: ContainerReadiness = allReady(sb.startedAt)): V1PodStatus {
+export function runningStatus(pod: V1Pod, sb: Sandbox, hostIPs: readonly string[], readiness: ContainerReadiness = allReady(sb.startedAt)): V1PodStatus {
   const t = sb.startedAt;
   const containers = pod.spec?.containers ?? [];
   const notReady = containers.filter((c) => !readiness.ready(c.name)).map((c) => c.name);
@@ -61,10 +61,10 @@ export function runningStatus(pod: V1Pod, sb: Sandbox, hostIP: string, readiness
   const containerID = (name: string) => `npl://${sb.uid}/${name}`;
   return {
     phase: 'Running',
-    hostIP,
-    hostIPs: [{ ip: hostIP }],
+    hostIP: hostIPs[0],
+    hostIPs: hostIPs.map((ip) => ({ ip })),
     podIP: sb.ip,
-    podIPs: [{ ip: sb.ip }],
+    podIPs: sb.ips.map((ip) => ({ ip })),
     startTime: t,
     qosClass: pod.status?.qosClass,
     conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map(cond),
@@ -133,6 +133,7 @@ function statusUpToDate(pod: V1Pod, sb: Sandbox, readiness: ContainerReadiness):
   return (
     s?.phase === 'Running' &&
     s.podIP === sb.ip &&
+    (s.podIPs ?? []).length === sb.ips.length &&
     (s.conditions ?? []).some((c) => c.type === 'Ready' && c.status === podReady) &&
     statuses.length === containers.length &&
     containers.every((c) => statuses.find((x) => x.name === c.name)?.ready === readiness.ready(c.name))
@@ -374,17 +375,20 @@ export class PodController {
     const hostNetwork = pod.spec?.hostNetwork === true;
     const nodeNetnsPath = `/run/netns/${this.node.netns}`;
     let ip = this.node.ip;
+    let ips = this.node.ips;
     let netnsPath = nodeNetnsPath;
     if (!hostNetwork) {
       const adoptedIP = this.adopted.get(podKey(uid));
       if (adoptedIP) {
         ip = adoptedIP;
+        ips = this.network.podIPs(ip);
         this.adopted.delete(podKey(uid));
       } else {
         const requested = pod.metadata?.annotations?.[POD_IP_ANNOTATION];
-        ip = requested ? this.network.allocator.claim(requested) : this.network.allocator.allocate();
+        ip = requested ? this.network.claim(requested) : this.network.allocator.allocate();
+        ips = this.network.podIPs(ip);
         try {
-          await this.network.setup(uid, ip);
+          await this.network.setup(uid, ips);
         } catch (err) {
           this.network.allocator.release(ip);
           throw err;
@@ -393,7 +397,7 @@ export class PodController {
       netnsPath = `/run/netns/${this.network.netnsName(uid)}`;
     }
     const ps = pod.status?.startTime ? new Date(pod.status.startTime) : new Date();
-    const sb: Sandbox = { uid, namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, netnsPath, nodeNetnsPath, ip, hostNetwork, startedAt: ps };
+    const sb: Sandbox = { uid, namespace: pod.metadata!.namespace!, name: pod.metadata!.name!, netnsPath, nodeNetnsPath, ip, ips, hostNetwork, startedAt: ps };
     try {
       await this.runtime.startPod(pod, sb);
     } catch (err) {
@@ -405,7 +409,7 @@ export class PodController {
     // for hostNetwork pods).
     sb.readiness = new PodReadiness(pod, ip, ps, (t) => this.probe(nodeNetnsPath, t), () => this.queue.add(key));
     this.sandboxes.set(key, sb);
-    this.log.info({ pod: key, podIP: ip, hostNetwork }, 'pod started');
+    this.log.info({ pod: key, podIPs: ips, hostNetwork }, 'pod started');
     return sb;
   }
 
@@ -425,7 +429,7 @@ export class PodController {
   private async patchStatus(pod: V1Pod, sb: Sandbox, readiness: ContainerReadiness): Promise<void> {
     try {
       await this.core.patchNamespacedPodStatus(
-        { name: sb.name, namespace: sb.namespace, body: { metadata: { uid: sb.uid }, status: runningStatus(pod, sb, this.node.ip, readiness) } },
+        { name: sb.name, namespace: sb.namespace, body: { metadata: { uid: sb.uid }, status: runningStatus(pod, sb, this.node.ips, readiness) } },
         mergePatch,
       );
     } catch (err) {

@@ -8,6 +8,8 @@ export interface ListenPort {
   /** Namespace to listen in instead of the pod's (hostPort: the node's namespace). */
   readonly netns?: string;
   readonly hostIP?: string;
+  /** Families to listen on (wildcard address of each); default IPv4. Ignored with hostIP. */
+  readonly families?: readonly string[];
 }
 
 export interface ProbeTarget {

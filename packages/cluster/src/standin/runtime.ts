@@ -1,4 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import { familyOf } from '../ip.js';
 import type { ListenPort, PodnetClient } from './podnet-client.js';
 import { markedUnhealthy } from './termination.js';
 
@@ -10,7 +11,10 @@ export interface PodSandbox {
   /** Path of the pod's network namespace (the node's for hostNetwork pods). */
   readonly netnsPath: string;
   readonly nodeNetnsPath: string;
+  /** Primary pod IP (= ips[0]). */
   readonly ip: string;
+  /** One address per family of the cluster, primary first (the node's for hostNetwork pods). */
+  readonly ips: readonly string[];
   readonly hostNetwork: boolean;
 }
 
@@ -47,7 +51,10 @@ export class NetnsServerRuntime implements ContainerRuntime {
   }
 
   async startPod(pod: V1Pod, sandbox: PodSandbox): Promise<void> {
-    await this.podnet.open(sandbox.uid, sandbox.netnsPath, sandbox.name, declaredPorts(pod, sandbox), markedUnhealthy(pod));
+    // Listen on every family the pod has an address of (hostPort: the node has the same families).
+    const families = [...new Set(sandbox.ips.map(familyOf))];
+    const ports = declaredPorts(pod, sandbox).map((p) => ({ ...p, families }));
+    await this.podnet.open(sandbox.uid, sandbox.netnsPath, sandbox.name, ports, markedUnhealthy(pod));
   }
 
   async updatePod(pod: V1Pod, sandbox: PodSandbox): Promise<void> {

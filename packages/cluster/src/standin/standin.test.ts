@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { microTime } from './node-status.js';
 import { runningStatus } from './pod-controller.js';
-import { IpAllocator } from './pod-network.js';
+import { IpAllocator, PodNetwork } from './pod-network.js';
 import { WorkQueue } from './queue.js';
 import { declaredPorts } from './runtime.js';
 
@@ -35,7 +35,8 @@ describe('declaredPorts', () => {
 describe('runningStatus', () => {
   it('writes what a kubelet writes for a started, ready pod', () => {
     const t = new Date('2026-01-01T00:00:00Z');
-    const s = runningStatus(pod, { uid: 'u-1', namespace: 'default', name: 'web-1', netnsPath: '/x', nodeNetnsPath: '/n', ip: '198.19.16.5', hostNetwork: false, startedAt: t }, '198.18.1.10');
+    const sb = { uid: 'u-1', namespace: 'default', name: 'web-1', netnsPath: '/x', nodeNetnsPath: '/n', ip: '198.19.16.5', ips: ['198.19.16.5'], hostNetwork: false, startedAt: t };
+    const s = runningStatus(pod, sb, ['198.18.1.10']);
     expect(s).toMatchObject({ phase: 'Running', podIP: '198.19.16.5', podIPs: [{ ip: '198.19.16.5' }], hostIP: '198.18.1.10', hostIPs: [{ ip: '198.18.1.10' }] });
     expect(s.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
       'PodReadyToStartContainers=True', 'Initialized=True', 'Ready=True', 'ContainersReady=True', 'PodScheduled=True',
@@ -48,7 +49,54 @@ describe('runningStatus', () => {
   });
 });
 
+describe('runningStatus, dual-stack', () => {
+  it('lists podIPs and hostIPs of both families, primary first, as kubelet does', () => {
+    const sb = {
+      uid: 'u-1', namespace: 'default', name: 'web-1', netnsPath: '/x', nodeNetnsPath: '/n', hostNetwork: false, startedAt: new Date(0),
+      ip: '198.19.16.5', ips: ['198.19.16.5', '2001:db8:19:100::5'],
+    };
+    const s = runningStatus(pod, sb, ['198.18.1.10', '2001:db8:18:1::10']);
+    expect(s).toMatchObject({
+      podIP: '198.19.16.5',
+      podIPs: [{ ip: '198.19.16.5' }, { ip: '2001:db8:19:100::5' }],
+      hostIP: '198.18.1.10',
+      hostIPs: [{ ip: '198.18.1.10' }, { ip: '2001:db8:18:1::10' }],
+    });
+  });
+});
+
+describe('PodNetwork.podIPs', () => {
+  const node = (podCIDRs: string[]) => ({ netns: 'n', ip: '', ips: [], podCIDR: podCIDRs[0]!, podCIDRs });
+
+  it('gives the IPv6 address the host offset of the IPv4 one, so both families recycle together', () => {
+    const net = new PodNetwork(node(['198.19.50.0/23', '2001:db8:19:301::/64']), 'npl-x-p-');
+    expect(net.podIPs('198.19.50.7')).toEqual(['198.19.50.7', '2001:db8:19:301::7']);
+    expect(net.podIPs('198.19.51.254')).toEqual(['198.19.51.254', '2001:db8:19:301::1fe']);
+  });
+
+  it('hands out IPv6 addresses from the podCIDR of an IPv6-only node', () => {
+    const net = new PodNetwork(node(['2001:db8:19:f07::/64']), 'npl-x-p-');
+    const ip = net.allocator.allocate();
+    expect(ip).toBe('2001:db8:19:f07::1');
+    expect(net.podIPs(ip)).toEqual([ip]);
+  });
+});
+
 describe('IpAllocator', () => {
+  it('works on IPv6 CIDRs, capped at 65534 hosts, in canonical form', () => {
+    const a = new IpAllocator('2001:db8:19:100::/64');
+    expect([a.allocate(), a.allocate()]).toEqual(['2001:db8:19:100::1', '2001:db8:19:100::2']);
+    expect(a.contains('2001:db8:19:100::fffe')).toBe(true);
+    expect(a.contains('2001:db8:19:100::ffff')).toBe(false);
+    expect(a.contains('198.19.16.1')).toBe(false);
+    a.release('2001:db8:19:100::1');
+    expect(a.allocate()).toBe('2001:db8:19:100::1');
+    const small = new IpAllocator('2001:db8:19:100::/126');
+    expect([small.allocate(), small.allocate()]).toEqual(['2001:db8:19:100::1', '2001:db8:19:100::2']);
+    expect(() => small.allocate()).toThrow(/exhausted/);
+  });
+
+
   it('hands out every host address of the CIDR once and never one in use', () => {
     const a = new IpAllocator('198.19.16.0/30');
     expect([a.allocate(), a.allocate()]).toEqual(['198.19.16.1', '198.19.16.2']);
