@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import { validateExternalIP } from '../node-address.js';
+import { requireIPv4ForExternalIPs, validateExternalIP } from '../node-address.js';
 import { nodeStatus } from './node-status.js';
 import { completedStatus, runningStatus } from './pod-controller.js';
 import { probeTarget, readinessProbeOf, ReadinessState } from './prober.js';
@@ -73,8 +73,8 @@ describe('runningStatus with readiness', () => {
     const pod = podWith([{ name: 'a', image: 'a' }, { name: 'b', image: 'b' }]);
     const t0 = new Date('2026-01-01T00:00:00Z');
     const t1 = new Date('2026-01-01T00:00:05Z');
-    const sb = { uid: 'u-1', namespace: 'default', name: 'web-1', netnsPath: '/x', nodeNetnsPath: '/n', ip: '198.19.16.5', hostNetwork: false, startedAt: t0 };
-    const s = runningStatus(pod, sb, '198.18.1.10', { ready: (c) => c === 'a', lastChange: () => t1 });
+    const sb = { uid: 'u-1', namespace: 'default', name: 'web-1', netnsPath: '/x', nodeNetnsPath: '/n', ip: '198.19.16.5', ips: ['198.19.16.5'], hostNetwork: false, startedAt: t0 };
+    const s = runningStatus(pod, sb, ['198.18.1.10'], { ready: (c) => c === 'a', lastChange: () => t1 });
     expect(s.containerStatuses?.map((c) => `${c.name}=${c.ready}`)).toEqual(['a=true', 'b=false']);
     const ready = s.conditions?.find((c) => c.type === 'Ready');
     expect(ready).toMatchObject({ status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [b]', lastTransitionTime: t1 });
@@ -167,12 +167,35 @@ describe('completion (npl.test/complete-after-seconds)', () => {
 
 describe('node addresses', () => {
   it('reports ExternalIPs before the InternalIP', () => {
-    const s = nodeStatus({ name: 'node-0', ip: '198.18.1.10', netns: 'n', podCIDR: '198.19.16.0/23', kubeconfig: 'k' }, 'v1.37.2', new Date(), ['203.0.113.16']);
+    const node = { name: 'node-0', ip: '198.18.1.10', ips: ['198.18.1.10'], netns: 'n', podCIDR: '198.19.16.0/23', podCIDRs: ['198.19.16.0/23'], kubeconfig: 'k' };
+    const s = nodeStatus(node, 'v1.37.2', new Date(), ['203.0.113.16']);
     expect(s.addresses).toEqual([
       { type: 'ExternalIP', address: '203.0.113.16' },
       { type: 'InternalIP', address: '198.18.1.10' },
       { type: 'Hostname', address: 'node-0' },
     ]);
+  });
+
+  it('reports ExternalIPs before the InternalIPs of both families on a dual-stack node', () => {
+    const node = {
+      name: 'node-0', ip: '198.18.1.10', ips: ['198.18.1.10', '2001:db8:18:1::10'], netns: 'n',
+      podCIDR: '198.19.16.0/23', podCIDRs: ['198.19.16.0/23', '2001:db8:19:100::/64'], kubeconfig: 'k',
+    };
+    const s = nodeStatus(node, 'v1.37.2', new Date(), ['203.0.113.16']);
+    expect(s.addresses).toEqual([
+      { type: 'ExternalIP', address: '203.0.113.16' },
+      { type: 'InternalIP', address: '198.18.1.10' },
+      { type: 'InternalIP', address: '2001:db8:18:1::10' },
+      { type: 'Hostname', address: 'node-0' },
+    ]);
+  });
+
+  it('refuses ExternalIPs on an IPv6-only cluster, which cannot route them', () => {
+    expect(() => requireIPv4ForExternalIPs('v6', 'ipv6')).toThrow(
+      expect.objectContaining({ code: 'NPL_CLUSTER_ADDRESS_INVALID', message: expect.stringMatching(/^cluster v6: externalIP: .*IPv6-only/) }),
+    );
+    expect(() => requireIPv4ForExternalIPs('d', 'dual')).not.toThrow();
+    expect(() => requireIPv4ForExternalIPs('d', 'ipv4')).not.toThrow();
   });
 
   it('accepts ExternalIPs only from 203.0.113.0/24 and 198.51.100.0/24', () => {

@@ -124,20 +124,22 @@ export function completedStatus(pod: V1Pod, sb: Pick<Sandbox, 'uid' | 'startedAt
   };
 }
 
-/** Whether the pod's status already says what `runningStatus` would (phase, IP, readiness). */
-function statusUpToDate(pod: V1Pod, sb: Sandbox, readiness: ContainerReadiness): boolean {
-  const s = pod.status;
+/** Whether the status's Ready condition and container readiness already say what `readiness` does. */
+function readinessUpToDate(pod: V1Pod, readiness: ContainerReadiness): boolean {
   const containers = pod.spec?.containers ?? [];
   const podReady = containers.every((c) => readiness.ready(c.name)) ? 'True' : 'False';
-  const statuses = s?.containerStatuses ?? [];
+  const statuses = pod.status?.containerStatuses ?? [];
   return (
-    s?.phase === 'Running' &&
-    s.podIP === sb.ip &&
-    (s.podIPs ?? []).length === sb.ips.length &&
-    (s.conditions ?? []).some((c) => c.type === 'Ready' && c.status === podReady) &&
+    (pod.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === podReady) &&
     statuses.length === containers.length &&
     containers.every((c) => statuses.find((x) => x.name === c.name)?.ready === readiness.ready(c.name))
   );
+}
+
+/** Whether the pod's status already says what `runningStatus` would (phase, IPs, readiness). */
+function statusUpToDate(pod: V1Pod, sb: Sandbox, readiness: ContainerReadiness): boolean {
+  const s = pod.status;
+  return s?.phase === 'Running' && s.podIP === sb.ip && (s.podIPs ?? []).length === sb.ips.length && readinessUpToDate(pod, readiness);
 }
 
 /** completionOf, or none when its annotations are malformed (logged): the pod keeps running. */

@@ -74,6 +74,22 @@ describe('PodNetwork.podIPs', () => {
     expect(net.podIPs('198.19.51.254')).toEqual(['198.19.51.254', '2001:db8:19:301::1fe']);
   });
 
+  it('claims a requested address of either family together with its same-offset partner (npl.test/pod-ip)', () => {
+    const net = new PodNetwork(node(['198.19.50.0/23', '2001:db8:19:301::/64']), 'npl-x-p-');
+    const byV6 = net.claim('2001:DB8:19:301::9');
+    expect(byV6).toBe('198.19.50.9');
+    expect(net.podIPs(byV6)).toEqual(['198.19.50.9', '2001:db8:19:301::9']);
+    expect(() => net.claim('198.19.50.9')).toThrow(/198\.19\.50\.9 is in use/);
+    expect(net.claim('198.19.50.10')).toBe('198.19.50.10');
+    expect(() => net.claim('2001:db8:19:301::a')).toThrow(/is in use/);
+    expect(() => net.claim('2001:db8:19:302::1')).toThrow("requested pod IP 2001:db8:19:302::1 is outside the node's podCIDRs 198.19.50.0/23, 2001:db8:19:301::/64");
+    net.allocator.release(byV6);
+    expect(net.claim('2001:db8:19:301::9')).toBe('198.19.50.9');
+    const v6only = new PodNetwork(node(['2001:db8:19:f07::/64']), 'npl-x-p-');
+    expect(v6only.claim('2001:db8:19:f07::5')).toBe('2001:db8:19:f07::5');
+    expect(() => v6only.claim('198.19.50.5')).toThrow(/outside the node's podCIDRs 2001:db8:19:f07::\/64/);
+  });
+
   it('hands out IPv6 addresses from the podCIDR of an IPv6-only node', () => {
     const net = new PodNetwork(node(['2001:db8:19:f07::/64']), 'npl-x-p-');
     const ip = net.allocator.allocate();
