@@ -100,6 +100,10 @@ describeUnless(clusterSkipReason, 'local cluster lifecycle', () => {
     const bad = await cli(['up', '--name', 'e2ecli', '--ip-family', 'ipv5']);
     expect([bad.exitCode, String(bad.stderr).trim()]).toEqual([1, 'error: ip family "ipv5": expected one of ipv4, ipv6, dual']);
     expect((await clusterStatus('e2ecli'))?.running).toBe(true);
+    // ExternalIPs are IPv4: an IPv6-only cluster with --external-ip is refused before anything is touched.
+    const v6ext = await cli(['up', '--name', 'e2ecli', '--ip-family', 'ipv6', '--external-ip']);
+    expect([v6ext.exitCode, String(v6ext.stderr).trim()]).toEqual([1, expect.stringMatching(/^error: cluster e2ecli: externalIP: node ExternalIPs are IPv4 .*IPv6-only/)]);
+    expect((await clusterStatus('e2ecli'))?.running).toBe(true);
     const down = await cli(['down', '--name', 'e2ecli']);
     expect(down.exitCode).toBe(0);
     expect(await leftovers('e2ecli', state.slot)).toEqual([]);

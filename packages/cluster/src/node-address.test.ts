@@ -14,12 +14,13 @@ describeWithCluster('local cluster: node ExternalIPs, address changes, kubectl',
   const fromOutside = async (ip: string, port: number): Promise<string> =>
     (await get().exec(get().outsideNetns, ['curl', '-s', '-m', '3', `http://${ip}:${port}/`]).catch(() => '')).trim();
 
-  it('every node reports its ExternalIP before its InternalIP, and the outside reaches a hostPort on it', async () => {
+  it('every node reports its ExternalIP before its InternalIPs (both families), and the outside reaches a hostPort on it', async () => {
     const c = get();
     for (const n of c.layout.nodes) {
+      expect(n.ips).toHaveLength(2);
       expect(await addresses(n.name)).toEqual([
         { type: 'ExternalIP', address: defaultExternalIP(c.layout.slot, n.index) },
-        { type: 'InternalIP', address: n.ip },
+        ...n.ips.map((address) => ({ type: 'InternalIP', address })),
         { type: 'Hostname', address: n.name },
       ]);
     }
@@ -38,13 +39,13 @@ describeWithCluster('local cluster: node ExternalIPs, address changes, kubectl',
     await c.setNodeAddress('node-0', { externalIP: next });
     expect((await addresses('node-0')).filter((a) => a.type !== 'Hostname')).toEqual([
       { type: 'ExternalIP', address: next },
-      { type: 'InternalIP', address: c.nodes[0]!.ip },
+      ...c.nodes[0]!.ips.map((address) => ({ type: 'InternalIP', address })),
     ]);
     expect(await fromOutside(next, 30080)).toBe('hp');
     expect(await fromOutside(old, 30080)).toBe('');
     // The periodic status post of the stand-in agrees (it reads the node's own addresses).
     await c.setNodeAddress('node-0', { externalIP: null });
-    expect((await addresses('node-0')).map((a) => a.type)).toEqual(['InternalIP', 'Hostname']);
+    expect((await addresses('node-0')).map((a) => a.type)).toEqual(['InternalIP', 'InternalIP', 'Hostname']);
     expect(await fromOutside(next, 30080)).toBe('');
     await c.setNodeAddress('node-0', { externalIP: old });
     expect((await addresses('node-0'))[0]).toEqual({ type: 'ExternalIP', address: old });
