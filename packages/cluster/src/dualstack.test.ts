@@ -5,7 +5,8 @@
 import { expect, it } from '@jest/globals';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
 import type { V1Pod } from '@kubernetes/client-node';
-import { familyOf, offsetIn } from './ip.js';
+import { addressAt, familyOf, offsetIn } from './ip.js';
+import { POD_IP_ANNOTATION } from './standin/pod-network.js';
 import { describeWithCluster, eventually } from './testing/jest-cluster.js';
 
 const NS = 'default';
@@ -156,6 +157,25 @@ describeWithCluster('local cluster: dual-stack', { name: 'e2edual', nodes: 2 }, 
     expect((await curl(out, `http://[${n0!.ipv6}]:9090/`)).trim()).toBe('hostnet6');
     expect((await curl(out, `http://${n0!.ip}:30080/`)).trim()).toBe('hostport6');
     await expect(get().exec(out, ['curl', '-g', '-s', '-m', '2', `http://[${v6Of(hp)}]:8080/`])).rejects.toThrow();
+  }, T);
+
+  it('npl.test/pod-ip with an IPv6 address gives the pod that address and the IPv4 one at the same host offset', async () => {
+    const [n0, n1] = get().nodes;
+    const [v4CIDR, v6CIDR] = n1!.podCIDRs;
+    const want = [addressAt(v4CIDR!, 200n), addressAt(v6CIDR!, 200n)];
+    await api().createNamespacedPod({
+      namespace: NS,
+      body: {
+        metadata: { name: 'pinned6', annotations: { [POD_IP_ANNOTATION]: want[1]! } },
+        spec: { nodeName: n1!.name, containers: [{ name: 'c', image: 'x', ports: [{ containerPort: 8080 }] }] },
+      },
+    });
+    const pod = await eventually(async () => {
+      const p = await api().readNamespacedPod({ name: 'pinned6', namespace: NS });
+      return ready(p) ? p : undefined;
+    }, 60_000, 'pinned6 Ready');
+    expect(ipsOf(pod)).toEqual(want);
+    expect((await curl(n0!.netns, `http://[${want[1]}]:8080/`)).trim()).toBe('pinned6');
   }, T);
 
   it('pods reach the API server at the bridge address; the Service ClusterIPs of both families are allocated', async () => {
