@@ -7,8 +7,8 @@
 #   NPL_HELM        a helm (v3.8+ or v4) to use; else `helm` from PATH, else the one fetched below
 #
 # Contract: on success Node >= 22.19 and pnpm 12 are first on PATH, NPL_HELM names a helm and
-# node_modules is installed
-# from the lockfile. On failure it prints what is missing and returns non-zero.
+# node_modules is installed from the lockfile. On failure it prints what is missing and returns
+# non-zero.
 
 NPL_NODE_VERSION=24.21.0
 NPL_PNPM_VERSION=12.4.2
