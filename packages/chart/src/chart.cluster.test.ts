@@ -21,6 +21,11 @@ import { strictObjectApi } from './strict-api.js';
 
 const T = 180_000;
 const NS = 'npl-system';
+/** Release installed for real; not "npl", whose cluster-scoped names the plain manifests use. */
+const RELEASE = 'demo';
+const AGENT = 'demo-npl-agent';
+const CONTROLLER = 'demo-npl-controller';
+const HOOK = 'demo-npl-agent-uninstall';
 const CI_VALUES = readdirSync(path.join(CHART_DIR, 'ci')).filter((f) => f.endsWith('-values.yaml')).sort();
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Kinds whose CRDs the local cluster does not have: rendered and checked statically only. */
@@ -61,7 +66,7 @@ describeWithCluster('charts/npl on a real API server', { name: 'nplchart', nodes
 
   it.each(CI_VALUES)('every object rendered with ci/%s passes a server-side dry-run (strict field validation)', async (file) => {
     const api = strictObjectApi(get().kubeConfig);
-    const rendered = objects(template('npl', NS, ['-f', path.join(CHART_DIR, 'ci', file)]));
+    const rendered = objects(template('dry', NS, ['-f', path.join(CHART_DIR, 'ci', file)]));
     const checked: string[] = [];
     for (const obj of rendered.filter((o) => !NOT_INSTALLED.has(o.kind ?? ''))) {
       try {
@@ -77,7 +82,7 @@ describeWithCluster('charts/npl on a real API server', { name: 'nplchart', nodes
   }, T);
 
   it('the dry-run really validates: an unknown field in a rendered object is rejected', async () => {
-    const ds = objects(template('npl', NS)).find((o) => o.kind === 'DaemonSet') as V1DaemonSet;
+    const ds = objects(template('dry', NS)).find((o) => o.kind === 'DaemonSet') as V1DaemonSet;
     const bad = { ...ds, spec: { ...ds.spec, hostNetwrok: true } } as KubernetesObject;
     const err = await strictObjectApi(get().kubeConfig).create(bad, 'All').then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(ApiException);
@@ -98,7 +103,7 @@ describeWithCluster('charts/npl on a real API server', { name: 'nplchart', nodes
   describe('installed for real (as helm install would, hooks included; ServiceMonitors skipped)', () => {
     beforeAll(async () => {
       const api = strictObjectApi(get().kubeConfig);
-      for (const obj of objects(template('npl', NS, ['-f', path.join(CHART_DIR, 'ci', 'full-values.yaml')]))) {
+      for (const obj of objects(template(RELEASE, NS, ['-f', path.join(CHART_DIR, 'ci', 'full-values.yaml')]))) {
         if (!NOT_INSTALLED.has(obj.kind ?? '')) await api.create(obj);
       }
       await admin.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'web' }, spec: { containers: [{ name: 'web', image: 'web', ports: [{ containerPort: 8080 }] }] } } });
@@ -106,7 +111,7 @@ describeWithCluster('charts/npl on a real API server', { name: 'nplchart', nodes
     }, T);
 
     it('agent ServiceAccount: reads pods, services, nodes, patches pods/status, creates events; nothing else', async () => {
-      const kc = await kubeconfigOf('npl-agent');
+      const kc = await kubeconfigOf(AGENT);
       const core = kc.makeApiClient(CoreV1Api);
       const node = get().nodes[0]?.name ?? '';
       await expectAllowed('list pods on a node', () => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}` }));
@@ -124,11 +129,11 @@ describeWithCluster('charts/npl on a real API server', { name: 'nplchart', nodes
       await expectForbidden('update service', () => core.patchNamespacedService({ namespace: 'default', name: 'kubernetes', body: { metadata: { labels: { x: 'y' } } } }, MERGE));
       await expectForbidden('list configmaps', () => core.listConfigMapForAllNamespaces());
       await expectForbidden('get leases', () => kc.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: NS }));
-      await expectForbidden('get daemonsets', () => kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ namespace: NS, name: 'npl-agent' }));
+      await expectForbidden('get daemonsets', () => kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ namespace: NS, name: AGENT }));
     }, T);
 
     it('controller ServiceAccount: reads services, pods, endpointslices, namespaces, records events, holds its Lease; nothing else', async () => {
-      const kc = await kubeconfigOf('npl-controller');
+      const kc = await kubeconfigOf(CONTROLLER);
       const core = kc.makeApiClient(CoreV1Api);
       const leases = kc.makeApiClient(CoordinationV1Api);
       await expectAllowed('list services', () => core.listServiceForAllNamespaces());
@@ -154,13 +159,13 @@ describeWithCluster('charts/npl on a real API server', { name: 'nplchart', nodes
     }, T);
 
     it('uninstall hook ServiceAccount: reads and replaces the agent DaemonSet only', async () => {
-      const kc = await kubeconfigOf('npl-agent-uninstall');
+      const kc = await kubeconfigOf(HOOK);
       const apps = kc.makeApiClient(AppsV1Api);
-      await expectAllowed('get agent DaemonSet', () => apps.readNamespacedDaemonSet({ namespace: NS, name: 'npl-agent' }));
+      await expectAllowed('get agent DaemonSet', () => apps.readNamespacedDaemonSet({ namespace: NS, name: AGENT }));
       await expectForbidden('list daemonsets', () => apps.listNamespacedDaemonSet({ namespace: NS }));
-      await expectForbidden('delete agent DaemonSet', () => apps.deleteNamespacedDaemonSet({ namespace: NS, name: 'npl-agent' }));
-      await expectForbidden('get another DaemonSet', () => apps.readNamespacedDaemonSet({ namespace: 'kube-system', name: 'npl-agent' }));
-      await expectForbidden('get the controller Deployment', () => apps.readNamespacedDeployment({ namespace: NS, name: 'npl-controller' }));
+      await expectForbidden('delete agent DaemonSet', () => apps.deleteNamespacedDaemonSet({ namespace: NS, name: AGENT }));
+      await expectForbidden('get another DaemonSet', () => apps.readNamespacedDaemonSet({ namespace: 'kube-system', name: 'other' }));
+      await expectForbidden('get the controller Deployment', () => apps.readNamespacedDeployment({ namespace: NS, name: CONTROLLER }));
       await expectForbidden('list secrets', () => kc.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: NS }));
     }, T);
 
@@ -170,11 +175,11 @@ describeWithCluster('charts/npl on a real API server', { name: 'nplchart', nodes
 
       async function runHook(): Promise<{ code: number; out: string }> {
         const c: Cluster = get();
-        const token = await admin.createNamespacedServiceAccountToken({ namespace: NS, name: 'npl-agent-uninstall', body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+        const token = await admin.createNamespacedServiceAccountToken({ namespace: NS, name: HOOK, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
         writeFileSync(path.join(saDir, 'token'), token.status?.token ?? '');
         writeFileSync(path.join(saDir, 'ca.crt'), readFileSync(path.join(c.dir, 'pki', 'ca.crt')));
         const url = new URL(c.server);
-        const env = { PATH: process.env.PATH, DAEMONSET: 'npl-agent', NAMESPACE: NS, TIMEOUT_SECONDS: '120', KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port, SA_DIR: saDir };
+        const env = { PATH: process.env.PATH, DAEMONSET: AGENT, NAMESPACE: NS, TIMEOUT_SECONDS: '120', KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port, SA_DIR: saDir };
         const child = spawn(process.execPath, [path.join(REPO_ROOT, 'charts/npl/files/uninstall-agents.mjs')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
         let out = '';
         child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -185,7 +190,7 @@ describeWithCluster('charts/npl on a real API server', { name: 'nplchart', nodes
 
       it('replaces every agent with npl-agent uninstall (same image and variables) and returns once every node ran it; idempotent; nothing to do without the DaemonSet', async () => {
         const apps = get().kubeConfig.makeApiClient(AppsV1Api);
-        const readDs = (): Promise<V1DaemonSet> => apps.readNamespacedDaemonSet({ namespace: NS, name: 'npl-agent' });
+        const readDs = (): Promise<V1DaemonSet> => apps.readNamespacedDaemonSet({ namespace: NS, name: AGENT });
         await eventually(async () => (await readDs()).status?.numberReady === get().nodes.length, 120_000, 'agent DaemonSet ready on every node');
         const before = (await readDs()).spec?.template.spec?.containers[0];
 
@@ -197,11 +202,11 @@ describeWithCluster('charts/npl on a real API server', { name: 'nplchart', nodes
         expect(init).toMatchObject({ name: 'npl-agent-uninstall', image: before?.image, args: ['uninstall'], env: before?.env, securityContext: before?.securityContext });
         expect(ds.spec?.template.spec?.hostNetwork).toBe(true);
         expect(ds.status).toMatchObject({ desiredNumberScheduled: get().nodes.length, updatedNumberScheduled: get().nodes.length, numberReady: get().nodes.length });
-        const pods = await admin.listNamespacedPod({ namespace: NS, labelSelector: 'app.kubernetes.io/component=agent' });
+        const pods = await admin.listNamespacedPod({ namespace: NS, labelSelector: `app.kubernetes.io/instance=${RELEASE},app.kubernetes.io/component=agent` });
         expect(pods.items.filter((p) => p.metadata?.deletionTimestamp === undefined).map((p) => p.spec?.initContainers?.[0]?.args)).toEqual(get().nodes.map(() => ['uninstall']));
 
         expect(await runHook()).toMatchObject({ code: 0 });
-        await apps.deleteNamespacedDaemonSet({ namespace: NS, name: 'npl-agent' });
+        await apps.deleteNamespacedDaemonSet({ namespace: NS, name: AGENT });
         const absent = await runHook();
         expect(absent).toMatchObject({ code: 0 });
         expect(absent.out).toContain('DaemonSet absent');
