@@ -3,7 +3,8 @@
  * plain manifests against a fresh render, the schema's and templates' error messages, the README
  * listing every value, and the agent's configuration and privileges as rendered.
  */
-import { describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { SpawnSyncReturns } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,11 @@ describe('helm lint --strict', () => {
 
 describe('generated files equal a fresh render (bash packages/chart/scripts/render.sh regenerates them)', () => {
   const out = mkdtempSync(path.join(tmpdir(), 'npl-chart-render-'));
-  const r = spawnSync('bash', [RENDER_SCRIPT, out], { encoding: 'utf8', env: { ...process.env, NPL_HELM: helmBinary() } });
+  let r: SpawnSyncReturns<string>;
+  beforeAll(() => {
+    r = spawnSync('bash', [RENDER_SCRIPT, out], { encoding: 'utf8', env: { ...process.env, NPL_HELM: helmBinary() } });
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
   const files = [
     ...CI_VALUES.map((f) => `packages/chart/golden/${f.replace('-values.yaml', '.yaml')}`),
     'packages/agent/manifests/rbac.yaml',
@@ -51,7 +56,6 @@ describe('generated files equal a fresh render (bash packages/chart/scripts/rend
   });
   it('every ci values file has its golden file', () => {
     expect(readdirSync(path.join(REPO_ROOT, 'packages/chart/golden')).sort()).toEqual(CI_VALUES.map((f) => f.replace('-values.yaml', '.yaml')));
-    rmSync(out, { recursive: true, force: true });
   });
 });
 
