@@ -16,8 +16,8 @@ import {
 import { serviceAccountKubeconfig } from '@npl/cluster';
 import type { Cluster } from '@npl/cluster';
 import { describeWithCluster, eventually } from '@npl/cluster/testing';
-import { CHART_DIR, describeObject, objects, REPO_ROOT, template } from './helm.js';
-import { strictObjectApi } from './strict-api.js';
+import { CHART_DIR, describeObject, objects, REPO_ROOT, template } from '../src/helm.js';
+import { strictObjectApi } from '../src/strict-api.js';
 
 const T = 180_000;
 const NS = 'npl-system';
