@@ -129,6 +129,7 @@ describe('npl-controller lifecycle (Manager wiring)', () => {
     await a.controller.leading;
     expect(started(a)).toEqual([...CONTROLLER_RUNNABLES]);
     await poolsUntil(members(61001), 'pool written by the leader');
+    await a.controller.engine.idle();
     expect(a.events.reasons).toContain('PoolSynced');
     await a.controller.stop();
     expect(stopped(a)).toEqual([...CONTROLLER_RUNNABLES].reverse());
@@ -171,6 +172,7 @@ describe('npl-controller lifecycle (Manager wiring)', () => {
     await standby.controller.leading;
     world.addPod('web-3', 61003);
     await poolsUntil(members(61001, 61002, 61003), 'the new leader follows a new pod');
+    await standby.controller.engine.idle();
     expect(writesBy(standby.controller)).toBeGreaterThan(0);
     expect(emu.requestLog.count()).toBeGreaterThan(writesBefore);
     expect(standby.events.reasons).toContain('PoolSynced');
