@@ -49,9 +49,10 @@ interface Rig {
   readonly controller: RunningController;
 }
 
-function podBody(cluster: Cluster, name: string, annotations?: Record<string, string>) {
+/** Each backend's run has its own Service, pod label and node ports: the pods of one never feed the other. */
+function podBody(cluster: Cluster, name: string, app: string, annotations?: Record<string, string>) {
   return {
-    metadata: { name, labels: { app: 'bench' }, ...(annotations ? { annotations } : {}) },
+    metadata: { name, labels: { app }, ...(annotations ? { annotations } : {}) },
     spec: { nodeName: cluster.nodes[0]!.name, containers: [{ name: 'server', image: 'npl-e2e/server:1', ports: [{ containerPort: 80 }] }] },
   };
 }
@@ -69,16 +70,17 @@ async function measure(rig: Rig, backend: string, runs: number): Promise<PodAdde
   const { cluster, emu, controller } = rig;
   const core = cluster.kubeConfig.makeApiClient(CoreV1Api);
   const ip = cluster.nodes[0]!.ip;
-  const svc = `bench-${backend}`;
-  await core.createNamespacedService({ namespace: NS, body: { metadata: { name: svc, annotations: { 'nodeportlocal.antrea.io/enabled': 'true' } }, spec: { selector: { app: 'bench' }, ports: [{ port: 80, targetPort: 80 }] } } });
-  for (let i = 0; i < 10; i++) await core.createNamespacedPod({ namespace: NS, body: podBody(cluster, `${backend}-base-${i}`, annotation(ip, 61000 + i)) });
+  const app = `bench-${backend}`;
+  const offset = backend === 'as3' ? 500 : 0;
+  await core.createNamespacedService({ namespace: NS, body: { metadata: { name: app, annotations: { 'nodeportlocal.antrea.io/enabled': 'true' } }, spec: { selector: { app }, ports: [{ port: 80, targetPort: 80 }] } } });
+  for (let i = 0; i < 10; i++) await core.createNamespacedPod({ namespace: NS, body: podBody(cluster, `${backend}-base-${i}`, app, annotation(ip, 61000 + offset + i)) });
   const memberLines = (): string[] => emu.state.dump().split('\n').filter((l) => l.startsWith('  member '));
-  await until(() => memberLines().length >= 10, 60_000, '10 members', 20);
+  await until(() => memberLines().length === 10, 60_000, '10 members', 20);
   const result: PodAddedResult = { backend, latencyMs: [], writes: [], requests: [] };
   for (let i = 0; i < runs; i++) {
     const name = `${backend}-add-${i}`;
-    const port = 62000 + i;
-    await core.createNamespacedPod({ namespace: NS, body: podBody(cluster, name) });
+    const port = 62000 + offset + i;
+    await core.createNamespacedPod({ namespace: NS, body: podBody(cluster, name, app) });
     await until(() => controller.cache.pods.list().some((p) => p.metadata?.name === name), 30_000, `${name} in the cache`);
     await controller.engine.idle();
     const before = emu.requestLog.entries().length;
@@ -87,6 +89,7 @@ async function measure(rig: Rig, backend: string, runs: number): Promise<PodAdde
     await until(() => memberLines().some((l) => l.includes(`${ip}:${port} `) || l.includes(`${ip}.${port} `) || l.endsWith(`${ip}:${port}`)), 30_000, `member of ${name}`);
     const latency = performance.now() - t0;
     await controller.engine.idle();
+    if (memberLines().length !== 11 + i) throw new Error(`${backend}: ${memberLines().length} members after ${i + 1} pods added, ${11 + i} expected`);
     const entries = emu.requestLog.entries().slice(before);
     result.latencyMs.push(latency);
     result.writes.push(entries.filter((e) => WRITE_METHODS.has(e.method) && !e.path.startsWith('/mgmt/shared/authn')).length);
