@@ -110,6 +110,8 @@ export async function runPodAdded(runs: number, backends: readonly string[], nam
       } finally {
         await rig.controller.stop();
         await rig.emu.close();
+        // The next backend's controller would make a pool of this Service too.
+        await cluster.kubeConfig.makeApiClient(CoreV1Api).deleteNamespacedService({ name: `bench-${backend}`, namespace: NS }).catch(() => undefined);
       }
     }
   } finally {
