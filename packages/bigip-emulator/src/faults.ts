@@ -19,12 +19,18 @@ export interface FaultSettings {
   frozen: boolean;
   /** How long an AS3 declaration takes to apply, in ms; other declarations get 503 meanwhile. */
   as3ApplyMs: number;
+  /**
+   * AS3 tenants whose apply fails (result code 422 "declaration failed", as a tenant refused by
+   * BIG-IP is reported) while the other tenants of the same declaration apply: a mixed result is
+   * answered 207. A tenant stays failing until removed from the list.
+   */
+  as3FailTenants: string[];
 }
 
 export type FaultDecision = 'drop' | 'unavailable' | undefined;
 
 function none(): FaultSettings {
-  return { latencyMs: 0, unavailable: {}, dropConnections: {}, frozen: false, as3ApplyMs: 0 };
+  return { latencyMs: 0, unavailable: {}, dropConnections: {}, frozen: false, as3ApplyMs: 0, as3FailTenants: [] };
 }
 
 function validRate(rate: FaultRate | undefined, name: string): FaultRate {
@@ -37,6 +43,11 @@ function validRate(rate: FaultRate | undefined, name: string): FaultRate {
     throw new RangeError(`${name}.count must be a non-negative integer, got ${String(count)}`);
   }
   return { ...(fraction !== undefined ? { fraction } : {}), ...(count !== undefined ? { count } : {}) };
+}
+
+function validTenants(list: unknown): string[] {
+  if (!Array.isArray(list) || !list.every((t) => typeof t === 'string' && t !== '')) throw new RangeError('as3FailTenants must be a list of tenant names');
+  return [...(list as string[])];
 }
 
 /**
@@ -69,6 +80,7 @@ export class Faults {
       if (typeof update.frozen !== 'boolean') throw new RangeError('frozen must be true or false');
       next.frozen = update.frozen;
     }
+    if (update.as3FailTenants !== undefined) next.as3FailTenants = validTenants(update.as3FailTenants);
     this.settings = next;
     return this.current;
   }
@@ -86,6 +98,13 @@ export class Faults {
   assertWritable(): void {
     if (this.settings.frozen) {
       throw new F5RestError(503, 'Configuration is frozen (emulator fault): every write is refused.', { apiError: 1 });
+    }
+  }
+
+  /** Throws the error an AS3 apply of `tenant` reports when the tenant is in `as3FailTenants`. */
+  assertTenantApplies(tenant: string): void {
+    if (this.settings.as3FailTenants.includes(tenant)) {
+      throw new F5RestError(422, `01070734:3: Configuration error: tenant ${tenant} refused (emulator fault as3FailTenants)`, { apiError: 3 });
     }
   }
 

@@ -152,7 +152,10 @@ export async function createEmulator(options: EmulatorOptions = {}, https?: { ke
     tokens: new TokenStore(clock),
     transactions: new TransactionStore(clock),
     requestLog: new RequestLog(),
-    as3: new As3Service({ clock, config, assertWritable: () => faults.assertWritable(), applyMs: () => faults.current.as3ApplyMs }),
+    as3: new As3Service({ clock, config, assertWritable: (tenant) => {
+      faults.assertWritable();
+      faults.assertTenantApplies(tenant);
+    }, applyMs: () => faults.current.as3ApplyMs }),
   };
   for (const name of options.partitions ?? []) config.createPartition({ name });
   config.onChange(() => void traffic.sync());

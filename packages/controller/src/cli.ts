@@ -5,7 +5,7 @@
  * 2 invalid configuration or input.
  */
 import { readFileSync } from 'node:fs';
-import { createLogger } from '@npl/runtime';
+import { createLogger, exitOnLeadershipLost } from '@npl/runtime';
 import { isControllerError } from './errors.js';
 import { HELP, parseControllerConfig } from './config.js';
 import { startController } from './controller.js';
@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const logger = createLogger({ name: 'npl-controller', level: parsed.config.logLevel });
-  const controller = await startController(parsed.config, logger);
+  const controller = await startController(parsed.config, logger, { onLeadershipLost: exitOnLeadershipLost(logger) });
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'Signal received, stopping (BIG-IP objects stay)');
     controller.stop().then(

@@ -20,6 +20,7 @@ describe('controller configuration', () => {
       bigipUrl: 'https://192.0.2.1', partition: 'k8s', backend: 'icontrol', insecure: false, auth: 'token',
       credentials: { kind: 'username', username: 'admin', passwordEnv: 'BIGIP_PASSWORD' },
       resyncMs: 30_000, relistMs: 300_000, healthAddress: ':10362', logLevel: 'info',
+      leaderElection: { enabled: true, id: 'npl-controller', leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 },
     });
   });
 
@@ -55,5 +56,25 @@ describe('controller configuration', () => {
     writeFileSync(path.join(dir, 'password'), 'rotated');
     expect(read().password).toBe('rotated');
     expect(() => credentialsReader({ kind: 'directory', dir: path.join(dir, 'missing') }, {})()).toThrow(/username file .* cannot be read: ENOENT/);
+  });
+
+  it('leader election flags: namespace, id and client-go durations, from flags or variables', () => {
+    const c = config([...BASE, '--leader-election-namespace', 'bigip', '--leader-election-lease-duration', '30s'], {
+      ...ENV, NPL_LEADER_ELECTION_ID: 'npl-controller-k8s', NPL_LEADER_ELECTION_RENEW_DEADLINE: '20s', NPL_LEADER_ELECTION_RETRY_PERIOD: '4s',
+    });
+    expect(c.leaderElection).toEqual({ enabled: true, namespace: 'bigip', id: 'npl-controller-k8s', leaseDurationMs: 30_000, renewDeadlineMs: 20_000, retryPeriodMs: 4_000 });
+    expect(config([...BASE, '--leader-elect', 'false']).leaderElection.enabled).toBe(false);
+  });
+
+  it.each([
+    [['--leader-elect', 'yes'], /--leader-elect \(NPL_LEADER_ELECT\) "yes": expected true or false/],
+    [['--leader-election-id', 'Bad_Name'], /--leader-election-id \(NPL_LEADER_ELECTION_ID\) "Bad_Name": expected a Lease name/],
+    [['--leader-election-namespace', 'a.b'], /--leader-election-namespace \(NPL_LEADER_ELECTION_NAMESPACE\) "a.b": expected a namespace name/],
+    [['--leader-election-lease-duration', '1500ms'], /--leader-election-lease-duration \(NPL_LEADER_ELECTION_LEASE_DURATION\) "1500ms": expected a whole number of seconds/],
+    [['--leader-election-renew-deadline', '15s'], /--leader-election-renew-deadline \(NPL_LEADER_ELECTION_RENEW_DEADLINE\) "15s": expected less than --leader-election-lease-duration/],
+    [['--leader-election-retry-period', '9s'], /--leader-election-renew-deadline \(NPL_LEADER_ELECTION_RENEW_DEADLINE\) "10s": expected more than 1.2 x --leader-election-retry-period/],
+    [['--leader-election-retry-period', '0'], /--leader-election-retry-period \(NPL_LEADER_ELECTION_RETRY_PERIOD\) "0": expected a duration > 0/],
+  ])('leader election flags %j are refused with a message naming the flag', (extra, message) => {
+    expect(() => config([...BASE, ...extra])).toThrow(message);
   });
 });

@@ -35,6 +35,20 @@ export interface ControllerConfig {
   readonly healthAddress: string;
   readonly kubeconfig?: string;
   readonly logLevel: LogLevel;
+  readonly leaderElection: LeaderElectionConfig;
+}
+
+/** Leader election on a Lease (client-go's defaults: 15 s lease, 10 s renew deadline, 2 s retry). */
+export interface LeaderElectionConfig {
+  /** false: this process is the only writer (no Lease, starts syncing at once). */
+  readonly enabled: boolean;
+  /** Namespace of the Lease; undefined: the pod's own (POD_NAMESPACE, then the ServiceAccount's), else kube-system. */
+  readonly namespace?: string;
+  /** Name of the Lease. */
+  readonly id: string;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
 }
 
 interface OptionSpec {
@@ -61,6 +75,12 @@ export const OPTIONS = {
   'health-address': { env: 'NPL_HEALTH_ADDRESS', default: ':10362', help: 'Listen address of /healthz, /readyz and /metrics' },
   kubeconfig: { env: 'KUBECONFIG', help: 'kubeconfig file; in-cluster ServiceAccount credentials when unset' },
   'log-level': { env: 'NPL_LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
+  'leader-elect': { env: 'NPL_LEADER_ELECT', default: 'true', help: 'true: only the holder of the Lease writes to BIG-IP (run 2+ replicas for HA); false: one replica only' },
+  'leader-election-namespace': { env: 'NPL_LEADER_ELECTION_NAMESPACE', help: "Namespace of the Lease (default: the pod's, from POD_NAMESPACE or the ServiceAccount, else kube-system)" },
+  'leader-election-id': { env: 'NPL_LEADER_ELECTION_ID', default: 'npl-controller', help: 'Name of the Lease (one per BIG-IP partition managed)' },
+  'leader-election-lease-duration': { env: 'NPL_LEADER_ELECTION_LEASE_DURATION', default: '15s', help: 'How long a standby waits after the last renewal seen before taking over (whole seconds)' },
+  'leader-election-renew-deadline': { env: 'NPL_LEADER_ELECTION_RENEW_DEADLINE', default: '10s', help: 'How long the leader keeps trying to renew before it gives up (and exits)' },
+  'leader-election-retry-period': { env: 'NPL_LEADER_ELECTION_RETRY_PERIOD', default: '2s', help: 'Time between two attempts to acquire or renew the Lease' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -174,6 +194,26 @@ function partitionOf(text: string): string {
   return text;
 }
 
+/** client-go's own checks (leaderelection.NewLeaderElector), reported against our flags. */
+export function leaderElectionOf(get: (name: OptionName) => string | undefined): LeaderElectionConfig {
+  const enabled = oneOf('leader-elect', get('leader-elect') as string, ['true', 'false'] as const) === 'true';
+  const namespace = get('leader-election-namespace');
+  const id = get('leader-election-id') as string;
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(id)) throw invalid('leader-election-id', id, 'a Lease name (RFC 1123 subdomain)');
+  if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) throw invalid('leader-election-namespace', namespace, 'a namespace name (RFC 1123 label)');
+  const leaseText = get('leader-election-lease-duration') as string;
+  const renewText = get('leader-election-renew-deadline') as string;
+  const retryText = get('leader-election-retry-period') as string;
+  const leaseDurationMs = parseDuration(leaseText, 'leader-election-lease-duration');
+  const renewDeadlineMs = parseDuration(renewText, 'leader-election-renew-deadline');
+  const retryPeriodMs = parseDuration(retryText, 'leader-election-retry-period');
+  if (leaseDurationMs < 1_000 || leaseDurationMs % 1_000 !== 0) throw invalid('leader-election-lease-duration', leaseText, 'a whole number of seconds >= 1s (the Lease stores seconds)');
+  if (retryPeriodMs <= 0) throw invalid('leader-election-retry-period', retryText, 'a duration > 0');
+  if (renewDeadlineMs >= leaseDurationMs) throw invalid('leader-election-renew-deadline', renewText, `less than ${describe('leader-election-lease-duration')} ${leaseText}`);
+  if (renewDeadlineMs <= 1.2 * retryPeriodMs) throw invalid('leader-election-renew-deadline', renewText, `more than 1.2 x ${describe('leader-election-retry-period')} ${retryText}`);
+  return { enabled, ...(namespace ? { namespace } : {}), id, leaseDurationMs, renewDeadlineMs, retryPeriodMs };
+}
+
 function buildConfig(get: (name: OptionName) => string | undefined, env: Readonly<Record<string, string | undefined>>): ControllerConfig {
   const healthAddress = get('health-address') as string;
   try {
@@ -200,5 +240,6 @@ function buildConfig(get: (name: OptionName) => string | undefined, env: Readonl
     healthAddress,
     ...(kubeconfig ? { kubeconfig } : {}),
     logLevel: oneOf('log-level', get('log-level') as string, LOG_LEVELS),
+    leaderElection: leaderElectionOf(get),
   };
 }

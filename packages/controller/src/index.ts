@@ -15,8 +15,9 @@ export type { BigipClientOptions, BigipCredentials, AuthMode } from './bigip/cli
 export * from './engine.js';
 export * from './metrics.js';
 export * from './config.js';
-export { ClusterCache } from './kube/cache.js';
+export { ClusterCache, kubeSources } from './kube/cache.js';
+export type { ClusterSources } from './kube/cache.js';
 export * from './kube/events.js';
 export { readObjects, render } from './render.js';
-export { startController, createController, createBackend, createClient, COMPONENT } from './controller.js';
+export { startController, createController, createBackend, createClient, leaseNamespace, COMPONENT, CONTROLLER_RUNNABLES, SERVICE_ACCOUNT_NAMESPACE_FILE } from './controller.js';
 export type { RunningController, ControllerDeps, ControllerParts } from './controller.js';

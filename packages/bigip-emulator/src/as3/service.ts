@@ -39,8 +39,11 @@ interface TaskRecord {
 export interface As3Options {
   clock: Clock;
   config: LtmConfig;
-  /** Throws when configuration writes are refused (frozen-configuration fault). */
-  assertWritable(): void;
+  /**
+   * Throws when configuration writes are refused (frozen-configuration fault) or when the apply of
+   * this tenant is made to fail (per-tenant fault: the other tenants still apply).
+   */
+  assertWritable(tenant: string): void;
   /** How long an apply takes, in ms (0: immediate); while it runs other declarations get 503. */
   applyMs(): number;
 }
@@ -184,7 +187,7 @@ export class As3Service {
     const before = config.snapshot();
     const previous = projectTenant(config, tenant);
     try {
-      this.options.assertWritable();
+      this.options.assertWritable(tenant);
       if (removal) removeTenant(config, tenant);
       else applyTenant(config, tenantObjects(tenant, decl));
     } catch (err) {

@@ -25,6 +25,7 @@ function declaration(tenants: Record<string, unknown>): Record<string, unknown> 
 }
 
 const K8S = () => tenant([['10.244.0.3', 61001], ['10.244.1.7', 61002]]);
+const K8S2 = () => tenant([['10.244.2.9', 61005]], { web_vs: { class: 'Service_HTTP', virtualAddresses: ['10.106.32.12'], virtualPort: 80, pool: 'web_pool' } });
 
 let h: Harness;
 beforeEach(async () => { h = await harness({ partitions: [] }); });
@@ -83,6 +84,20 @@ describe('AS3 info and declarations', () => {
     expect(byTenant.bad).toMatchObject({ code: 422, message: 'declaration failed', response: '01070734:3: Configuration error: Invalid Node, the IP address 10.9.0.1 already exists.' });
     expect(res.body.declaration?.bad).toBeUndefined();
     expect((await h.json('GET', '/mgmt/tm/auth/partition/bad')).status).toBe(404);
+  });
+
+  it('fault as3FailTenants: the listed tenant fails (422 result) while the other applies (207); cleared, it applies', async () => {
+    h.emu.faults.set({ as3FailTenants: ['k8s2'] });
+    const res = await h.json('POST', `${BASE}/declare`, declaration({ k8s: K8S(), k8s2: K8S2() }));
+    expect(res.status).toBe(207);
+    const byTenant = Object.fromEntries(list(res.body.results).map((r) => [text(r.tenant), r]));
+    expect(byTenant.k8s).toMatchObject({ code: 200, message: 'success' });
+    expect(byTenant.k8s2).toMatchObject({ code: 422, message: 'declaration failed', response: '01070734:3: Configuration error: tenant k8s2 refused (emulator fault as3FailTenants)' });
+    expect((await h.json('GET', '/mgmt/tm/auth/partition/k8s2')).status).toBe(404);
+    h.emu.faults.set({ as3FailTenants: [] });
+    const again = await h.json('POST', `${BASE}/declare/k8s2`, declaration({ k8s2: K8S2() }));
+    expect(again.status).toBe(200);
+    expect(list(again.body.results).map((r) => `${text(r.tenant)} ${JSON.stringify(r.code)} ${text(r.message)}`)).toEqual(['k8s2 200 success']);
   });
 
   it('answers 422 with an errors list for an invalid declaration and changes nothing', async () => {

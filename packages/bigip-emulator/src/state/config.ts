@@ -66,9 +66,14 @@ export class LtmConfig {
     this.restore(emptyData());
   }
 
-  /** Runs `fn` all-or-nothing: on a throw the configuration is put back as it was and the error rethrown. */
+  /**
+   * Runs `fn` all-or-nothing: on a throw the configuration is put back as it was and the error
+   * rethrown. Only the outermost call takes a snapshot: a nested call's failure is rolled back by the
+   * outermost one, which it reaches (nobody inside a mutation catches a refusal and goes on), so a
+   * transaction of n commands costs O(n), not n snapshots of the whole configuration.
+   */
   mutate<T>(fn: () => T): T {
-    const before = this.snapshot();
+    const before = this.depth === 0 ? this.snapshot() : undefined;
     this.depth += 1;
     try {
       const result = fn();
@@ -77,7 +82,7 @@ export class LtmConfig {
       return result;
     } catch (err) {
       this.depth -= 1;
-      this.data = before;
+      if (before) this.data = before;
       throw err;
     }
   }

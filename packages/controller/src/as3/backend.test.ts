@@ -123,4 +123,30 @@ describe('as3 backend against the emulator', () => {
     while ((await failureClass(backend.sync(desired(web)))) === 'transport');
     expect(ltm(rig)).toContain('pool /k8s/Shared/web_80_prod');
   });
+
+  it('207, one tenant applied and one failed: the failed tenant alone is retried, the applied one is never resent', async () => {
+    const { rig, backend } = await setup({ rejectedRetryMs: 60_000 });
+    const k8s = desired(web);
+    const k8s2 = { ...desired(pool('api_80_prod', [['192.0.2.20', 61010]])), partition: 'k8s2' };
+    rig.emu.faults.set({ as3FailTenants: ['k8s2'] });
+    const err = await backend.syncTenants([k8s, k8s2]).catch((e: unknown) => e);
+    const log = () => rig.emu.requestLog.entries().filter((e) => e.method === 'POST' && e.path.startsWith('/mgmt/shared/appsvcs/declare'));
+    expect(log().map((e) => `${e.path} ${e.status}`)).toEqual(['/mgmt/shared/appsvcs/declare/k8s,k8s2 207']);
+    expect(isBigipError(err, 'invalid') && err.message).toMatch(/tenant k8s2: declaration failed: 01070734:3: Configuration error: tenant k8s2 refused/);
+    expect(ltm(rig)).toContain('pool /k8s/Shared/web_80_prod');
+    expect(rig.emu.state.dump()).not.toContain('/k8s2/Shared/api_80_prod');
+
+    // Within rejectedRetryMs the refused tenant is held back and the applied one matches: nothing is sent.
+    rig.emu.faults.clear();
+    expect(await failureClass(backend.syncTenants([k8s, k8s2]))).toBe('invalid');
+    expect(log()).toHaveLength(1);
+
+    // Then the failed tenant is retried alone, and applies.
+    await rig.advance(61_000);
+    expect(await backend.syncTenants([k8s, k8s2])).toEqual({ writes: 1, changes: ['declare tenant k8s2 (1 pools)'], resyncNeeded: false });
+    expect(log().map((e) => `${e.path} ${e.status}`)).toEqual(['/mgmt/shared/appsvcs/declare/k8s,k8s2 207', '/mgmt/shared/appsvcs/declare/k8s2 200']);
+    expect(rig.emu.state.dump()).toContain('pool /k8s2/Shared/api_80_prod');
+    expect((await backend.syncTenants([k8s, k8s2])).writes).toBe(0);
+    expect(log()).toHaveLength(2);
+  });
 });

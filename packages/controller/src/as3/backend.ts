@@ -1,8 +1,8 @@
 /**
- * The AS3 backend: one declaration per tenant (our partition), sent only when the tenant BIG-IP
- * holds differs from ours, never an unchanged one. Answers: 200 and 207 read per tenant, 202 polls
- * the task, 422 is logged and that declaration is not sent again, 503 is `busy` (the caller backs
- * off). A tenant edited by hand through AS3 differs, so the next sync repairs it.
+ * The AS3 backend: one declaration holding only the tenants (partitions) whose content BIG-IP
+ * holds differs from ours, never an unchanged one. Answers: 200 and 207 read per tenant (a tenant
+ * that applied is done, a failed one is retried), 202 polls the task, a 422 tenant is logged and
+ * not sent again unchanged, 503 is `busy` (the caller backs off). A tenant edited by hand through AS3 differs, so the next sync repairs it.
  */
 import type { Clock } from '@npl/runtime';
 import { realClock } from '@npl/runtime';
@@ -52,12 +52,25 @@ export function canonicalJson(value: unknown): string {
   );
 }
 
+interface Rejection {
+  readonly text: string;
+  readonly message: string;
+  readonly at: number;
+}
+
+interface TenantPlan {
+  readonly name: string;
+  readonly tenant: Json;
+  readonly text: string;
+  readonly pools: number;
+}
+
 export class As3Backend implements Backend {
   readonly kind = 'as3' as const;
   private readonly options: As3BackendOptions;
   private readonly clock: Clock;
-  /** The last tenant AS3 refused with 422, why, and when: not sent again before `rejectedRetryMs`. */
-  private rejected: { tenant: string; message: string; at: number } | undefined;
+  /** Per tenant: the declaration AS3 last refused (422), why, and when; not sent again before `rejectedRetryMs`. */
+  private readonly rejected = new Map<string, Rejection>();
   private infoChecked = false;
 
   constructor(options: As3BackendOptions) {
@@ -79,12 +92,12 @@ export class As3Backend implements Backend {
   }
 
   /** The tenant as AS3 holds it now, or undefined. */
-  async observe(): Promise<unknown> {
-    const { client, partition } = this.options;
+  async observe(tenant = this.options.partition): Promise<unknown> {
+    const { client } = this.options;
     try {
-      const res = await client.request('GET', `${BASE}/declare/${encodeURIComponent(partition)}`);
+      const res = await client.request('GET', `${BASE}/declare/${encodeURIComponent(tenant)}`);
       if (res.status === 204) return undefined;
-      return (res.body as Record<string, unknown> | undefined)?.[partition];
+      return (res.body as Record<string, unknown> | undefined)?.[tenant];
     } catch (err) {
       if (isBigipError(err, 'notFound')) return undefined;
       throw err;
@@ -92,45 +105,79 @@ export class As3Backend implements Backend {
   }
 
   async sync(desired: DesiredState): Promise<SyncReport> {
-    const { partition } = this.options;
+    return this.syncTenants([desired]);
+  }
+
+  /**
+   * Makes every tenant (one DesiredState per partition) match, in one declaration holding only the
+   * tenants that differ from what AS3 holds. AS3 answers per tenant (207 when mixed): the tenants
+   * that applied are done and are not sent again; a failed one is retried by the next call (a 422
+   * only once it changed or after `rejectedRetryMs`). Throws the first failure (classified) after
+   * reading every result; the report of the tenants that applied is then lost, not their effect.
+   */
+  async syncTenants(states: readonly DesiredState[]): Promise<SyncReport> {
     if (!this.infoChecked) {
       const info = await this.info();
       this.options.logger?.info(info, 'AS3 found');
       this.infoChecked = true;
     }
-    const tenant = buildTenant(desired);
-    const text = canonicalJson(tenant);
-    if (canonicalJson(await this.observe()) === text) return { writes: 0, changes: [], resyncNeeded: false };
-    if (this.rejected?.tenant === text && this.clock.now() - this.rejected.at < (this.options.rejectedRetryMs ?? 600_000)) {
-      throw new BigipError({ errorClass: 'invalid', method: 'POST', path: `${BASE}/declare/${partition}`, status: 422, f5Message: `not sent again: ${this.rejected.message}` });
+    const differing: TenantPlan[] = [];
+    for (const state of states) {
+      const tenant = buildTenant(state);
+      const text = canonicalJson(tenant);
+      if (canonicalJson(await this.observe(state.partition)) !== text) differing.push({ name: state.partition, tenant, text, pools: state.pools.length });
     }
-    await this.post(tenant, text);
-    return { writes: 1, changes: [`declare tenant ${partition} (${desired.pools.length} pools)`], resyncNeeded: false };
+    const held = differing.filter((t) => this.isHeldBack(t));
+    const toSend = differing.filter((t) => !this.isHeldBack(t));
+    if (toSend.length > 0) await this.post(toSend);
+    const first = held[0];
+    if (first) {
+      const r = this.rejected.get(first.name)!;
+      throw new BigipError({ errorClass: 'invalid', method: 'POST', path: `${BASE}/declare/${first.name}`, status: 422, f5Message: `not sent again: ${r.message}` });
+    }
+    return { writes: toSend.length > 0 ? 1 : 0, changes: toSend.map((t) => `declare tenant ${t.name} (${t.pools} pools)`), resyncNeeded: false };
   }
 
-  private async post(tenant: Json, text: string): Promise<void> {
-    const { client, partition } = this.options;
-    const path = `${BASE}/declare/${encodeURIComponent(partition)}${this.options.async ? '?async=true' : ''}`;
-    const body = buildDeclaration({ [partition]: tenant }, this.options.userAgent ? { userAgent: this.options.userAgent } : {});
+  private isHeldBack(t: TenantPlan): boolean {
+    const r = this.rejected.get(t.name);
+    return r !== undefined && r.text === t.text && this.clock.now() - r.at < (this.options.rejectedRetryMs ?? 600_000);
+  }
+
+  private async post(tenants: readonly TenantPlan[]): Promise<void> {
+    const { client } = this.options;
+    const names = tenants.map((t) => encodeURIComponent(t.name)).join(',');
+    const path = `${BASE}/declare/${names}${this.options.async ? '?async=true' : ''}`;
+    const body = buildDeclaration(Object.fromEntries(tenants.map((t) => [t.name, t.tenant])), this.options.userAgent ? { userAgent: this.options.userAgent } : {});
+    let results: TenantResult[];
     try {
       const res = await client.request('POST', path, body);
-      const results = res.status === 202 ? await this.pollTask(res.body) : resultsOf(res.body);
-      this.checkTenant(results, path);
+      results = res.status === 202 ? await this.pollTask(res.body) : resultsOf(res.body);
     } catch (err) {
-      if (isBigipError(err, 'invalid')) {
-        this.rejected = { tenant: text, message: err.details.f5Message, at: this.clock.now() };
-        this.options.logger?.error({ tenant: partition, message: err.details.f5Message }, 'AS3 rejected the declaration; it will not be sent again unchanged');
-      }
+      // The whole declaration was refused (422 invalid): every tenant in it is held back.
+      if (isBigipError(err, 'invalid')) for (const t of tenants) this.reject(t, err.details.f5Message);
       throw err;
     }
+    this.checkTenants(tenants, results, path);
   }
 
-  private checkTenant(results: readonly TenantResult[], path: string): void {
-    const mine = results.find((r) => r.tenant === this.options.partition) ?? results[0];
-    const code = mine?.code ?? 200;
-    if (code === 200 || code === 0) return;
-    const message = [mine?.message, mine?.response].filter((x) => x !== undefined).join(': ');
-    throw new BigipError({ errorClass: classifyResponse(code, message), method: 'POST', path, status: code, f5Message: message });
+  private reject(t: TenantPlan, message: string): void {
+    this.rejected.set(t.name, { text: t.text, message, at: this.clock.now() });
+    this.options.logger?.error({ tenant: t.name, message }, 'AS3 rejected the tenant; it will not be sent again unchanged');
+  }
+
+  /** Per-tenant results: a tenant that applied forgets its rejection; the first failure is thrown after all are read. */
+  private checkTenants(tenants: readonly TenantPlan[], results: readonly TenantResult[], path: string): void {
+    let failure: BigipError | undefined;
+    for (const t of tenants) {
+      const err = tenantFailure(t.name, results.find((r) => r.tenant === t.name) ?? (tenants.length === 1 ? results[0] : undefined), path);
+      if (!err) {
+        this.rejected.delete(t.name);
+        continue;
+      }
+      if (err.errorClass === 'invalid') this.reject(t, err.details.f5Message);
+      failure ??= err;
+    }
+    if (failure) throw failure;
   }
 
   private async pollTask(accepted: unknown): Promise<TenantResult[]> {
@@ -146,6 +193,14 @@ export class As3Backend implements Backend {
       }
     }
   }
+}
+
+/** The failure a tenant's result reports, or undefined when it applied (200, "no change"). */
+function tenantFailure(tenant: string, result: TenantResult | undefined, path: string): BigipError | undefined {
+  const code = result?.code ?? 200;
+  if (code === 200 || code === 0) return undefined;
+  const message = [result?.message, result?.response].filter((x) => x !== undefined).join(': ');
+  return new BigipError({ errorClass: classifyResponse(code, message), method: 'POST', path, status: code, f5Message: `tenant ${tenant}: ${message}` });
 }
 
 function resultsOf(body: unknown): TenantResult[] {

@@ -118,8 +118,12 @@ export class IcontrolBackend implements Backend {
     return { writes: plan.operations.length + deleted, changes, resyncNeeded };
   }
 
-  /** One transaction; on conflict/notFound, one by one. Returns true when a re-sync is due. */
+  /**
+   * One operation alone (one request is atomic by itself; a transaction would add two writes), else
+   * one transaction; on conflict/notFound, one by one. Returns true when a re-sync is due.
+   */
   private async applyOperations(ops: readonly Operation[]): Promise<boolean> {
+    if (ops.length === 1) return this.applyOne(ops[0]!);
     try {
       await this.transaction(ops);
       return false;
@@ -154,18 +158,21 @@ export class IcontrolBackend implements Backend {
     await client.request('PATCH', `/mgmt/tm/transaction/${id}`, { state: 'VALIDATING' });
   }
 
-  private async applyOne(o: Operation): Promise<void> {
+  /** Applies `o` alone; a 409 on a create becomes an update, a 404 on a delete is done. Returns true when BIG-IP had changed meanwhile. */
+  private async applyOne(o: Operation): Promise<boolean> {
     const { client, partition } = this.options;
     const call = callOf(o, partition);
     try {
       await client.request(call.method, call.path, call.body);
+      return false;
     } catch (err) {
       const c = classOf(err);
-      if (c === 'notFound' && call.method !== 'POST') return;
+      if (c === 'notFound' && call.method !== 'POST') return true;
       const update = c === 'conflict' ? updateAfterConflict(o, partition) : undefined;
-      if (c === 'conflict' && o.op === 'createNode') return;
+      if (c === 'conflict' && o.op === 'createNode') return true;
       if (!update) throw err;
       await client.request(update.method, update.path, update.body);
+      return true;
     }
   }
 

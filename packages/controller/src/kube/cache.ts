@@ -5,12 +5,38 @@
  */
 import type { KubeConfig, KubernetesObject, V1EndpointSlice, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
 import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
-import type { Clock } from '@npl/runtime';
+import type { Clock, ListWatchSource } from '@npl/runtime';
 import { Informer, kubeListWatch } from '@npl/runtime';
 import type { ClusterSnapshot } from '../desired.js';
+import { ControllerError } from '../errors.js';
+
+/** Where each collection is listed and watched from (the API server unless given, e.g. FakeListWatch in tests). */
+export interface ClusterSources {
+  readonly services: ListWatchSource<V1Service>;
+  readonly pods: ListWatchSource<V1Pod>;
+  readonly endpointSlices: ListWatchSource<V1EndpointSlice>;
+  /** Only used with `namespaceLabelSelector`; must apply that selector itself. */
+  readonly namespaces?: ListWatchSource<V1Namespace>;
+}
+
+/** The API server's list-watch of every collection the controller reads. */
+export function kubeSources(kc: KubeConfig, namespaceLabelSelector?: string): ClusterSources {
+  const core = kc.makeApiClient(CoreV1Api);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  return {
+    services: kubeListWatch(kc, { path: '/api/v1/services', list: (o) => core.listServiceForAllNamespaces(o) }),
+    pods: kubeListWatch(kc, { path: '/api/v1/pods', list: (o) => core.listPodForAllNamespaces(o) }),
+    endpointSlices: kubeListWatch(kc, { path: '/apis/discovery.k8s.io/v1/endpointslices', list: (o) => discovery.listEndpointSliceForAllNamespaces(o) }),
+    ...(namespaceLabelSelector !== undefined
+      ? { namespaces: kubeListWatch(kc, { path: '/api/v1/namespaces', labelSelector: namespaceLabelSelector, list: (o) => core.listNamespace(o) }) }
+      : {}),
+  };
+}
 
 export interface ClusterCacheOptions {
-  readonly kubeConfig: KubeConfig;
+  /** Read through `sources` when given, else through this kubeconfig. One of the two is required. */
+  readonly kubeConfig?: KubeConfig;
+  readonly sources?: ClusterSources;
   /** Called after any add, update or delete (synchronously; keep it cheap). */
   readonly onChange: () => void;
   readonly onError?: (err: unknown, context: string) => void;
@@ -31,21 +57,14 @@ export class ClusterCache {
 
   constructor(options: ClusterCacheOptions) {
     this.options = options;
-    const kc = options.kubeConfig;
-    const core = kc.makeApiClient(CoreV1Api);
-    const discovery = kc.makeApiClient(DiscoveryV1Api);
+    const sources = options.sources ?? (options.kubeConfig ? kubeSources(options.kubeConfig, options.namespaceLabelSelector) : undefined);
+    if (!sources) throw new ControllerError('CTL_CONFIG_INVALID', 'ClusterCache: a kubeConfig or list-watch sources are required');
     const common = { ...(options.clock ? { clock: options.clock } : {}), ...(options.relistMs !== undefined ? { relistMs: options.relistMs } : {}), ...(options.onError ? { onError: options.onError } : {}) };
-    this.services = new Informer<V1Service>({ name: 'services', ...common, source: kubeListWatch(kc, { path: '/api/v1/services', list: (o) => core.listServiceForAllNamespaces(o) }) });
-    this.pods = new Informer<V1Pod>({ name: 'pods', ...common, source: kubeListWatch(kc, { path: '/api/v1/pods', list: (o) => core.listPodForAllNamespaces(o) }) });
-    this.endpointSlices = new Informer<V1EndpointSlice>({
-      name: 'endpointslices', ...common,
-      source: kubeListWatch(kc, { path: '/apis/discovery.k8s.io/v1/endpointslices', list: (o) => discovery.listEndpointSliceForAllNamespaces(o) }),
-    });
-    const selector = options.namespaceLabelSelector;
-    this.namespaceObjects = selector === undefined ? undefined : new Informer<V1Namespace>({
-      name: 'namespaces', ...common,
-      source: kubeListWatch(kc, { path: '/api/v1/namespaces', labelSelector: selector, list: (o) => core.listNamespace(o) }),
-    });
+    this.services = new Informer<V1Service>({ name: 'services', ...common, source: sources.services });
+    this.pods = new Informer<V1Pod>({ name: 'pods', ...common, source: sources.pods });
+    this.endpointSlices = new Informer<V1EndpointSlice>({ name: 'endpointslices', ...common, source: sources.endpointSlices });
+    const namespaces = options.namespaceLabelSelector === undefined ? undefined : sources.namespaces;
+    this.namespaceObjects = namespaces === undefined ? undefined : new Informer<V1Namespace>({ name: 'namespaces', ...common, source: namespaces });
     for (const informer of this.informers()) {
       informer.on('add', () => options.onChange());
       informer.on('update', () => options.onChange());
