@@ -12,21 +12,41 @@ import { defaultExternalIP } from './node-address.js';
 
 const USAGE = `usage:
   cluster up [--nodes N] [--name NAME] [--ip-family ipv4|ipv6|dual] [--agent] [--external-ip]
+             [--controller [--controller-replicas N]]
                                          start a local cluster (default name "local", 2 nodes,
                                          dual-stack with IPv4 primary);
                                          --agent runs npl-agent on every node (NPL_* variables
                                          are passed to it, e.g. NPL_PORT_RANGE); --external-ip
                                          gives every node an ExternalIP in 203.0.113.0/24
-                                         (IPv4, so not with --ip-family ipv6)
+                                         (IPv4, so not with --ip-family ipv6); --controller runs
+                                         the BIG-IP emulator and npl-controller (NPL_* variables
+                                         are passed to it) and prints BIGIP_URL=, BIGIP_CA_FILE=,
+                                         BIGIP_USERNAME=, BIGIP_PASSWORD= (a local test account)
   cluster down [--name NAME]             remove its processes, namespaces, links and files
   cluster status [--name NAME] [--json]  show where it is and which nodes it has
 `;
 
-async function up(name: string, nodes: number, ipFamily: string, opts: { agent: boolean; externalIPs: boolean }): Promise<void> {
-  const { agent, externalIPs } = opts;
+interface UpOptions {
+  readonly agent: boolean;
+  readonly externalIPs: boolean;
+  /** Controller replicas; 0: no --controller. */
+  readonly controllerReplicas: number;
+}
+
+/** NPL_* variables of the caller's environment, passed to the controllers as to the agents. */
+function nplEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[0].startsWith('NPL_') && e[1] !== undefined));
+}
+
+async function up(name: string, nodes: number, ipFamily: string, opts: UpOptions): Promise<void> {
+  const { agent, externalIPs, controllerReplicas } = opts;
   const t0 = Date.now();
   const nodeProcesses = agent ? [agentNodeProcess()] : [];
-  const c = await startCluster({ name, nodes, ipFamily: validateIPFamily(ipFamily), nodeProcesses, externalIPs, onProgress: (l) => process.stderr.write(`${l}\n`) });
+  const controller = controllerReplicas > 0 ? { replicas: controllerReplicas, env: nplEnv() } : undefined;
+  const c = await startCluster({
+    name, nodes, ipFamily: validateIPFamily(ipFamily), nodeProcesses, externalIPs, ...(controller ? { controller } : {}),
+    onProgress: (l) => process.stderr.write(`${l}\n`),
+  });
   const out = process.stdout;
   out.write(`cluster ${c.name} is up in ${((Date.now() - t0) / 1000).toFixed(1)} s (API server ${c.server})\n`);
   for (const n of c.nodes) {
@@ -35,9 +55,22 @@ async function up(name: string, nodes: number, ipFamily: string, opts: { agent: 
   }
   out.write(outsideLine(c));
   if (agent) out.write(`npl-agent runs on every node (logs ${c.dir}/logs/<node>-npl-agent.log, health http://<node ip>:10361/readyz)\n`);
+  if (c.bigip && c.controllers) {
+    out.write(`BIG-IP emulator ${c.bigip.url} (logs ${c.dir}/logs/bigip-emulator.log), npl-controller x${c.controllers.replicas} (logs ${c.dir}/logs/npl-controller-<i>.log, health ${c.controllers.healthURL(0)}/readyz)\n`);
+    out.write(bigipLines(c.bigip));
+  }
   out.write(`logs ${c.dir}/logs\n`);
   if (c.kubectl) out.write(`KUBECTL=${c.kubectl}\n`);
   out.write(`KUBECONFIG=${c.kubeconfigPath}\n`);
+}
+
+/** The emulator's local test account: printing its password is deliberate (see the README). */
+function bigipLines(b: NonNullable<ClusterStatus['bigip']>): string {
+  return `BIGIP_URL=${b.url}\nBIGIP_CA_FILE=${b.caFile}\nBIGIP_USERNAME=${b.username}\nBIGIP_PASSWORD=${b.password}\n`;
+}
+
+function statusTail(s: ClusterStatus): string {
+  return (s.bigip ? bigipLines(s.bigip) : '') + (s.kubectl ? `KUBECTL=${s.kubectl}\n` : '');
 }
 
 function nodeLine(n: ClusterNode, externalIP?: string): string {
@@ -61,8 +94,7 @@ async function status(name: string, json: boolean): Promise<number> {
   process.stdout.write(`cluster ${s.name}: ${s.running ? 'running' : 'NOT running (run `cluster up` again)'}\n`);
   for (const [role, p] of Object.entries(s.processes)) process.stdout.write(`  ${role.padEnd(20)} pid ${p.pid} ${p.alive ? 'alive' : 'dead'}\n`);
   for (const n of s.nodes) process.stdout.write(nodeLine(n));
-  process.stdout.write(outsideLine(s));
-  if (s.kubectl) process.stdout.write(`KUBECTL=${s.kubectl}\n`);
+  process.stdout.write(outsideLine(s) + statusTail(s));
   process.stdout.write(`KUBECONFIG=${s.kubeconfigPath}\n`);
   return s.running ? 0 : 1;
 }
@@ -78,6 +110,8 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       agent: { type: 'boolean', default: false },
       'external-ip': { type: 'boolean', default: false },
+      controller: { type: 'boolean', default: false },
+      'controller-replicas': { type: 'string', default: '1' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -88,7 +122,9 @@ async function main(argv: string[]): Promise<number> {
   }
   switch (cmd) {
     case 'up':
-      await up(values.name, Number(values.nodes), values['ip-family'], { agent: values.agent, externalIPs: values['external-ip'] });
+      await up(values.name, Number(values.nodes), values['ip-family'], {
+        agent: values.agent, externalIPs: values['external-ip'], controllerReplicas: values.controller ? Number(values['controller-replicas']) : 0,
+      });
       return 0;
     case 'down':
       await stopCluster(values.name);

@@ -16,6 +16,7 @@ import { isAlive, processesMentioning, spawnDaemon, stopProcesses } from './proc
 import { listNetns } from './run.js';
 import { claimSlot, clusterDir, readState, releaseSlot, slotOf, writeState, type ClusterState } from './state.js';
 import { resolveNodeProcesses } from './service-accounts.js';
+import { controllerReplicas, startBigip, startControllers as startControllerReplicas, type BigipAccess, type ControllerOptions, type ControllerReplicas } from './controller-process.js';
 import type { NodeProcessSpec, StandinConfig } from './standin/config.js';
 
 export interface ClusterNode {
@@ -49,6 +50,11 @@ export interface StartOptions {
    * IPv4: with ipFamily `ipv6` this throws NPL_CLUSTER_ADDRESS_INVALID before anything is started.
    */
   readonly externalIPs?: boolean;
+  /**
+   * Also run the BIG-IP emulator and npl-controller (built dist) as host processes: `true` is one
+   * replica; `{ replicas: 2 }` runs two with leader election. See controller-process.ts.
+   */
+  readonly controller?: boolean | ControllerOptions;
   readonly logger?: Logger;
   /** Build progress of the control plane binaries (first build: minutes). */
   readonly onProgress?: (line: string) => void;
@@ -87,6 +93,10 @@ export interface Cluster {
   setNodeAddress(node: string, change: NodeAddressChange): Promise<void>;
   /** kubectl of the cluster's Kubernetes version (absent for a cluster started before it was built). */
   readonly kubectl?: string;
+  /** With `controller`: the emulated BIG-IP (URL, CA file, its local test account, partition). */
+  readonly bigip?: BigipAccess;
+  /** With `controller`: stop/start each controller replica, its health URL. */
+  readonly controllers?: ControllerReplicas;
   /** Same as stopCluster(name). */
   stop(): Promise<void>;
 }
@@ -114,6 +124,8 @@ export interface ClusterStatus {
   readonly running: boolean;
   /** kubectl of the cluster's Kubernetes version. */
   readonly kubectl?: string;
+  /** With `--controller`: the emulated BIG-IP. */
+  readonly bigip?: BigipAccess;
 }
 
 const DEFAULT_NAME = 'local';
@@ -257,11 +269,13 @@ async function setNodeAddress(layout: ClusterLayout, kc: KubeConfig, nodeName: s
   );
 }
 
-function makeCluster(layout: ClusterLayout, dir: string, kubeconfigPath: string, kubectl?: string): Cluster {
+function makeCluster(layout: ClusterLayout, dir: string, kubeconfigPath: string, extra: Pick<ClusterState, 'kubectl' | 'controller'> = {}): Cluster {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromFile(kubeconfigPath);
+  const { kubectl, controller } = extra;
   return {
     ...(kubectl ? { kubectl } : {}),
+    ...(controller ? { bigip: controller.bigip, controllers: controllerReplicas(layout.name, dir, controller) } : {}),
     name: layout.name,
     dir,
     kubeconfigPath,
@@ -307,7 +321,7 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
     state.kubectl = bins.kubectl;
     const kubeconfigs = await writeKubeconfigs(layout, dir, pki);
     await startControlPlane(bins, layout, { dir, pki, kubeconfigs: { 'controller-manager': kubeconfigs['controller-manager']!, scheduler: kubeconfigs.scheduler! } }, state, log);
-    const cluster = makeCluster(layout, dir, kubeconfigPath, bins.kubectl);
+    const cluster = makeCluster(layout, dir, kubeconfigPath, { kubectl: bins.kubectl });
     const version = await cluster.kubeConfig.makeApiClient(VersionApi).getCode();
     const cfg: StandinConfig = {
       cluster: name,
@@ -333,12 +347,22 @@ export async function startCluster(opts: StartOptions = {}): Promise<Cluster> {
     state.pids.standin = spawnDaemon({ command: process.execPath, args: standinCommand(cfgPath), logFile: path.join(dir, 'logs', 'standin.log'), env });
     await writeState(state);
     await waitNodesReady(cluster.kubeConfig, layout, state.pids.standin, dir);
+    await startBigipAndControllers(cluster, state, pki.caCert, opts.controller);
     log.info({ cluster: name, kubeconfig: kubeconfigPath, nodes: layout.nodes.length }, 'cluster ready');
-    return cluster;
+    return makeCluster(layout, dir, kubeconfigPath, state);
   } catch (err) {
     if (process.env.NPL_CLUSTER_KEEP_ON_FAILURE !== '1') await stopCluster(name).catch(() => undefined);
     throw err;
   }
+}
+
+/** `StartOptions.controller`: the emulator, then the controller replicas; recorded in the state. */
+async function startBigipAndControllers(cluster: Cluster, state: ClusterState, caCertFile: string, option: StartOptions['controller']): Promise<void> {
+  if (!option) return;
+  const bigip = await startBigip(cluster.layout, cluster.dir, state);
+  const opts = option === true ? {} : option;
+  state.controller = await startControllerReplicas({ kubeConfig: cluster.kubeConfig, layout: cluster.layout, dir: cluster.dir, server: cluster.server, caCertFile, state, bigip }, opts);
+  await writeState(state);
 }
 
 async function startControlPlane(bins: ControlPlaneBinaries, layout: ClusterLayout, files: ControlPlaneFiles, state: ClusterState, log: Logger): Promise<void> {
@@ -395,6 +419,7 @@ export async function clusterStatus(name: string = DEFAULT_NAME): Promise<Cluste
     serviceCIDRs: layout.serviceCIDRs,
     processes,
     ...(state.kubectl ? { kubectl: state.kubectl } : {}),
+    ...(state.controller ? { bigip: state.controller.bigip } : {}),
     running: Object.keys(processes).length >= 5 && Object.values(processes).every((p) => p.alive) && layout.nodes.every((n) => netns.has(n.netns)),
   };
 }
@@ -403,7 +428,7 @@ export async function clusterStatus(name: string = DEFAULT_NAME): Promise<Cluste
 export async function attachCluster(name: string = DEFAULT_NAME): Promise<Cluster> {
   const state = await readState(validateName(name));
   if (!state) throw new ClusterError('NPL_CLUSTER_NOT_FOUND', `cluster ${name}: no state in ${clusterDir(name)}`);
-  return makeCluster(layoutOf(state), state.dir, state.kubeconfigPath, state.kubectl);
+  return makeCluster(layoutOf(state), state.dir, state.kubeconfigPath, state);
 }
 
 /** The layout a state file describes; a state written before dual-stack (no ipFamily) was IPv4-only. */

@@ -17,6 +17,8 @@ export const CLUSTER_ERROR_CODES = {
   NPL_CLUSTER_ADDRESS_INVALID: 'a node address given to the cluster is malformed or outside the allowed ranges',
   NPL_CLUSTER_NOT_RUNNING: 'a cluster daemon an operation needs (e.g. the node stand-in) is not running',
   NPL_CLUSTER_IP_FAMILY_INVALID: 'an ip family is not ipv4, ipv6 or dual',
+  NPL_CLUSTER_CONTROLLER_NOT_BUILT: 'cluster up --controller needs the built npl-controller and BIG-IP emulator (pnpm build)',
+  NPL_CLUSTER_CONTROLLER_INVALID: 'a controller option (replicas, replica index) is out of range or unsupported by the build',
 } as const;
 
 export type ClusterErrorCode = keyof typeof CLUSTER_ERROR_CODES;

@@ -85,7 +85,7 @@ const DAEMONS = new Set(['etcd', 'kube-apiserver', 'kube-controller-manager', 'k
 /** True for the command lines of the cluster's own daemons (not, say, a `tail -f` of a log). */
 function isClusterDaemon(argv: readonly string[]): boolean {
   const exe = (argv[0] ?? '').split('/').pop() ?? '';
-  return DAEMONS.has(exe) || argv.some((a) => /standin\/main\.(ts|js)$/.test(a));
+  return DAEMONS.has(exe) || argv.some((a) => /(standin\/main|\/supervise)\.(ts|js)$/.test(a));
 }
 
 /**

@@ -71,13 +71,14 @@ export async function serviceAccountKubeconfig(
   return identityKubeconfig(cluster.kubeConfig, identity, { dir: cluster.dir, server: cluster.server, caCertFile: path.join(cluster.dir, 'pki', 'ca.crt') });
 }
 
-interface IdentityFiles {
+export interface IdentityFiles {
   readonly dir: string;
   readonly server: string;
   readonly caCertFile: string;
 }
 
-async function identityKubeconfig(kc: KubeConfig, identity: ServiceAccountIdentity, opts: IdentityFiles): Promise<string> {
+/** Apply `identity.manifests` and write a kubeconfig holding a TokenRequest token of it. */
+export async function identityKubeconfig(kc: KubeConfig, identity: ServiceAccountIdentity, opts: IdentityFiles): Promise<string> {
   await applyManifests(kc, identity.manifests ?? []);
   const caData = (await readFile(opts.caCertFile)).toString('base64');
   return tokenKubeconfig(kc, identity, opts.dir, opts.server, caData);

@@ -2,6 +2,7 @@ import { mkdir, readFile, readdir, rm, stat, writeFile, rename } from 'node:fs/p
 import os from 'node:os';
 import path from 'node:path';
 import { ClusterError } from './errors.js';
+import type { ControllerRecord } from './controller-process.js';
 import { MAX_SLOT, type IPFamilyMode } from './layout.js';
 
 /** Root of all cluster directories: `${NPL_CLUSTER_DIR:-/tmp/npl-clusters}`. */
@@ -27,6 +28,8 @@ export interface ClusterState {
   readonly createdAt: string;
   /** kubectl matching the cluster's version (absent in state written before kubectl was built). */
   kubectl?: string;
+  /** `--controller`: the emulated BIG-IP and the controller replicas. */
+  controller?: ControllerRecord;
 }
 
 export function statePath(name: string): string {
