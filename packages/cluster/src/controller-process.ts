@@ -14,7 +14,6 @@
  * The emulator keeps its configuration in memory and makes a new CA at each start: if it ever
  * restarts, it is a fresh device the controllers no longer trust (run `cluster up` again).
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -166,11 +165,6 @@ export async function startBigip(layout: ClusterLayout, dir: string, state: Clus
   return { url, caFile, username, password, partition: BIGIP_PARTITION };
 }
 
-/** True when the built controller has leader election (its --help lists --leader-elect). */
-export function controllerHasLeaderElection(cli: string): boolean {
-  return execFileSync(process.execPath, [cli, '--help'], { encoding: 'utf8' }).includes('--leader-elect');
-}
-
 function replicasOf(opts: ControllerOptions): number {
   const n = opts.replicas ?? 1;
   if (!Number.isInteger(n) || n < 1 || n > 4) {
@@ -197,10 +191,6 @@ interface ControllerStart {
 export async function startControllers(ctx: ControllerStart, opts: ControllerOptions): Promise<ControllerRecord> {
   const cli = built(controllerDir, 'npl-controller');
   const replicas = replicasOf(opts);
-  const leaderElection = controllerHasLeaderElection(cli);
-  if (replicas > 1 && !leaderElection) {
-    throw new ClusterError('NPL_CLUSTER_CONTROLLER_INVALID', `controller.replicas ${replicas}: this build of npl-controller has no leader election (--leader-elect), so only 1 replica may write to a BIG-IP`);
-  }
   const kubeconfig = await identityKubeconfig(ctx.kubeConfig, CONTROLLER_IDENTITY, { dir: ctx.dir, server: ctx.server, caCertFile: ctx.caCertFile });
   const specs: string[] = [];
   const healthAddresses: string[] = [];
@@ -212,7 +202,8 @@ export async function startControllers(ctx: ControllerStart, opts: ControllerOpt
       args: [
         cli, '--bigip-url', ctx.bigip.url, '--bigip-ca-file', ctx.bigip.caFile, '--bigip-credentials-dir', path.join(ctx.dir, 'bigip', 'credentials'),
         '--bigip-partition', ctx.bigip.partition, '--health-address', health, '--kubeconfig', kubeconfig,
-        ...(leaderElection && replicas > 1 ? ['--leader-elect', 'true'] : []),
+        // Every replica takes part in leader election (the controller's default), so one writes.
+        '--leader-elect', 'true',
         ...(opts.args ?? []),
       ],
       env: { POD_NAMESPACE: CONTROLLER_IDENTITY.namespace, ...opts.env },
