@@ -20,6 +20,8 @@ import {
   agentLogSince,
   agentMetrics,
   annotatedCount,
+  clusterBenchAgentArgs,
+  clusterBenchOptions,
   createBenchService,
   DEFAULT_AGENT_ARGS,
   fmt,
@@ -28,7 +30,7 @@ import {
   logSize,
   pollAnnotations,
   reconcileStats,
-  splitArgs,
+  runAsScript,
   startLoopClient,
   withBenchEnv,
 } from './cluster-setup.js';
@@ -228,22 +230,13 @@ export function restartTable(rows: readonly RestartRow[]): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      pods: { type: 'string', default: '500' },
-      runs: { type: 'string', default: '3' },
-      'agent-args': { type: 'string', default: DEFAULT_AGENT_ARGS },
+      ...clusterBenchOptions({ name: 'nplbench4', parallel: '2' }),
       'down-ms': { type: 'string', default: '0' },
       'after-ms': { type: 'string', default: '3000' },
-      parallel: { type: 'string', default: '2' },
-      name: { type: 'string', default: 'nplbench4' },
-      help: { type: 'boolean', default: false },
     },
   });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  if (process.getuid?.() !== 0) throw new Error('agent-restart needs root (the local cluster: network namespaces, nftables)');
-  const agentArgs = splitArgs(values['agent-args']);
+  const agentArgs = clusterBenchAgentArgs('agent-restart', HELP, values);
+  if (!agentArgs) return;
   const rows = await runRestartBench({
     pods: Number(values.pods),
     runs: Number(values.runs),
@@ -266,9 +259,4 @@ async function main(): Promise<void> {
   process.stdout.write(`agent flags: ${agentArgs.join(' ') || '(defaults)'}\n\n${restartTable(rows)}\n\n${JSON.stringify(summary)}\n`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  });
-}
+runAsScript(import.meta.url, main);

@@ -290,6 +290,41 @@ export function onInterrupt(cleanup: () => Promise<void>): () => void {
   };
 }
 
+/** The flags every local-cluster benchmark takes; `name` and `parallel` default per benchmark. */
+export function clusterBenchOptions(defaults: { name: string; parallel: string }) {
+  return {
+    pods: { type: 'string', default: '500' },
+    runs: { type: 'string', default: '3' },
+    'agent-args': { type: 'string', default: DEFAULT_AGENT_ARGS },
+    name: { type: 'string', default: defaults.name },
+    parallel: { type: 'string', default: defaults.parallel },
+    help: { type: 'boolean', default: false },
+  } as const;
+}
+
+/**
+ * The common start of a local-cluster benchmark's main: with --help, writes `help` to stdout and
+ * returns undefined; otherwise throws unless run as root (the local cluster needs network
+ * namespaces and nftables) and returns the agent flags from --agent-args.
+ */
+export function clusterBenchAgentArgs(bench: string, help: string, values: { readonly help: boolean; readonly 'agent-args': string }): string[] | undefined {
+  if (values.help) {
+    process.stdout.write(help);
+    return undefined;
+  }
+  if (process.getuid?.() !== 0) throw new Error(`${bench} needs root (the local cluster: network namespaces, nftables)`);
+  return splitArgs(values['agent-args']);
+}
+
+/** Runs `main` when the module at `moduleUrl` is the script node started; on failure prints the stack and exits 1. */
+export function runAsScript(moduleUrl: string, main: () => Promise<void>): void {
+  if (moduleUrl !== `file://${process.argv[1]}`) return;
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}
+
 /** Parse `--agent-args` ("--api-qps 0 --workers 8") into argv. */
 export function splitArgs(text: string): string[] {
   return text.split(/\s+/).filter((s) => s !== '');

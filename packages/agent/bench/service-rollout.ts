@@ -20,6 +20,8 @@ import {
   agentMetrics,
   annotatedCount,
   checkAllReachable,
+  clusterBenchAgentArgs,
+  clusterBenchOptions,
   cpuDelta,
   cpuSnapshot,
   createBenchService,
@@ -31,7 +33,7 @@ import {
   logSpan,
   pollAnnotations,
   reconcileStats,
-  splitArgs,
+  runAsScript,
   statsDelta,
   withBenchEnv,
 } from './cluster-setup.js';
@@ -160,21 +162,10 @@ export function rolloutTable(rows: readonly RolloutRow[]): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: {
-      pods: { type: 'string', default: '500' },
-      runs: { type: 'string', default: '3' },
-      'agent-args': { type: 'string', default: DEFAULT_AGENT_ARGS },
-      name: { type: 'string', default: 'nplbench3' },
-      parallel: { type: 'string', default: '25' },
-      help: { type: 'boolean', default: false },
-    },
+    options: clusterBenchOptions({ name: 'nplbench3', parallel: '25' }),
   });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return;
-  }
-  if (process.getuid?.() !== 0) throw new Error('service-rollout needs root (the local cluster: network namespaces, nftables)');
-  const agentArgs = splitArgs(values['agent-args']);
+  const agentArgs = clusterBenchAgentArgs('service-rollout', HELP, values);
+  if (!agentArgs) return;
   const rows = await runRolloutBench({ pods: Number(values.pods), runs: Number(values.runs), agentArgs, name: values.name, parallel: Number(values.parallel) });
   const summary = {
     bench: 'service-rollout',
@@ -187,9 +178,4 @@ async function main(): Promise<void> {
   process.stdout.write(`agent flags: ${agentArgs.join(' ') || '(defaults)'}\n\n${rolloutTable(rows)}\n\n${JSON.stringify(summary)}\n`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main().catch((err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
-  });
-}
+runAsScript(import.meta.url, main);

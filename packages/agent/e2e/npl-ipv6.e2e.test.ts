@@ -4,47 +4,26 @@
  * PreferDualStack Service's pods get one annotation entry per family, byte for byte as Antrea
  * writes them, and TCP and UDP from the outside namespace to [nodeIPv6]:nodePort reach the pod.
  */
-import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import type { V1ContainerPort, V1Pod } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { describeWithCluster, eventually } from '@npl/cluster/testing';
 import { formatNplAnnotation, NPL_ANNOTATION_KEY } from '@npl/core';
-import { AgentFleet, core, createPod, createService, deletePod, deleteService, NS, readPod, waitAnnotation, waitPodRunning } from './harness.js';
+import { core, deletePod, NS, readPod, waitAnnotation } from './harness.js';
+import { agentSuite } from './testing/agent-suite.js';
 import { antreaAnnotationText, familyMappingProblems, nftMappingsOf, requestTo, socketHeldOf } from './testing/families.js';
 
 const T = 240_000;
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 describeWithCluster('npl-agent end to end over IPv6, dual-stack (TestDualStack)', { name: 'npldual', nodes: 2, ipFamily: 'dual' }, (get) => {
-  const fleet = new AgentFleet(get);
-  const node = () => get().nodes[1]!;
-  let created: { pods: string[]; services: string[] } = { pods: [], services: [] };
+  const suite = agentSuite(get, T);
+  const { node, service } = suite;
 
-  beforeAll(async () => {
-    await fleet.startAll();
-  }, T);
-
-  afterAll(async () => {
-    await fleet.stopAll();
-  }, T);
-
-  afterEach(async () => {
-    for (const s of created.services) await deleteService(get(), s);
-    for (const p of created.pods) await deletePod(get(), p);
-    created = { pods: [], services: [] };
-  }, T);
-
-  async function pod(name: string, labels: Record<string, string>, ports: V1ContainerPort[] = [{ containerPort: 80 }]): Promise<V1Pod> {
-    await createPod(get(), { name, node: node().name, labels, ports });
-    created.pods.push(name);
-    const p = await waitPodRunning(get(), name);
+  async function pod(name: string, labels: Record<string, string>, ports?: V1ContainerPort[]): Promise<V1Pod> {
+    const p = await suite.pod(name, labels, ports);
     expect(p.status?.podIPs?.map((x) => x.ip)).toHaveLength(2);
     return p;
-  }
-
-  async function service(name: string, selector: Record<string, string>, ports: Parameters<typeof createService>[3], extra = {}): Promise<void> {
-    await createService(get(), name, selector, ports, extra);
-    created.services.push(name);
   }
 
   it('TestDualStack: a PreferDualStack Service gives IPv4 and IPv6 entries for TCP and UDP, in Antrea JSON, each reachable from outside and from another node', async () => {

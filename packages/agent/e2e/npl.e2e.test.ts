@@ -3,17 +3,14 @@
  * real API server, npl-agent processes in node network namespaces programming real nftables, and
  * real TCP/UDP from another node and from outside. Plus the failure modes issue 4 lists.
  */
-import { afterAll, beforeAll, afterEach, expect, it } from '@jest/globals';
-import type { V1ContainerPort, V1Pod } from '@kubernetes/client-node';
+import { expect, it } from '@jest/globals';
+import type { V1Pod } from '@kubernetes/client-node';
 import { POD_IP_ANNOTATION } from '@npl/cluster';
 import { describeWithCluster, eventually } from '@npl/cluster/testing';
 import { NPL_ANNOTATION_KEY } from '@npl/core';
 import {
-  AgentFleet,
   annotation,
   core,
-  createPod,
-  createService,
   deletePod,
   deleteService,
   expectMappingWorks,
@@ -24,40 +21,13 @@ import {
   request,
   socketHeld,
   waitAnnotation,
-  waitPodRunning,
 } from './harness.js';
+import { agentSuite } from './testing/agent-suite.js';
 
 const T = 240_000;
 
 describeWithCluster('npl-agent end to end (Antrea e2e cases 50-55)', { name: 'nplae2e', nodes: 2 }, (get) => {
-  const fleet = new AgentFleet(get);
-  const node = () => get().nodes[1]!;
-  let created: { pods: string[]; services: string[] } = { pods: [], services: [] };
-
-  beforeAll(async () => {
-    await fleet.startAll();
-  }, T);
-
-  afterAll(async () => {
-    await fleet.stopAll();
-  }, T);
-
-  afterEach(async () => {
-    for (const s of created.services) await deleteService(get(), s);
-    for (const p of created.pods) await deletePod(get(), p);
-    created = { pods: [], services: [] };
-  }, T);
-
-  async function pod(name: string, labels: Record<string, string>, ports: V1ContainerPort[] = [{ containerPort: 80 }], annotations?: Record<string, string>): Promise<V1Pod> {
-    await createPod(get(), { name, node: node().name, labels, ports, ...(annotations ? { annotations } : {}) });
-    created.pods.push(name);
-    return waitPodRunning(get(), name);
-  }
-
-  async function service(name: string, selector: Record<string, string>, ports: Parameters<typeof createService>[3], extra = {}): Promise<void> {
-    await createService(get(), name, selector, ports, extra);
-    created.services.push(name);
-  }
+  const { fleet, node, pod, service } = agentSuite(get, T);
 
   async function checkAll(p: V1Pod, count: number): Promise<void> {
     const entries = await waitAnnotation(get(), p.metadata!.name!, count);

@@ -170,11 +170,19 @@ func (s *server) open(r request) error {
 	return nil
 }
 
-// listenIn creates the socket inside the namespace at nsPath (setns on a
-// locked thread), then serves it from ordinary goroutines.
+// listenIn creates the socket inside the namespace at nsPath, then serves it
+// from ordinary goroutines.
 func listenIn(nsPath string, p portSpec, body []byte, unhealthy *atomic.Bool) (io.Closer, error) {
+	return inNetns(nsPath, func() (io.Closer, error) { return listen(p, body, unhealthy) })
+}
+
+// inNetns runs fn on a locked OS thread that has joined the network namespace
+// at nsPath (setns), so the sockets fn creates belong to that namespace, and
+// returns what fn returns. The thread is released only once it is back in its
+// own namespace; otherwise it stays locked and exits with its goroutine.
+func inNetns[T any](nsPath string, fn func() (T, error)) (T, error) {
 	type result struct {
-		c   io.Closer
+		v   T
 		err error
 	}
 	done := make(chan result, 1)
@@ -186,32 +194,33 @@ func listenIn(nsPath string, p portSpec, body []byte, unhealthy *atomic.Bool) (i
 				runtime.UnlockOSThread()
 			} // else: the thread stays locked and exits with the goroutine
 		}()
+		var zero T
 		orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
 		if err != nil {
-			done <- result{nil, err}
+			done <- result{zero, err}
 			return
 		}
 		defer orig.Close()
 		target, err := os.Open(nsPath)
 		if err != nil {
 			restored = true
-			done <- result{nil, err}
+			done <- result{zero, err}
 			return
 		}
 		defer target.Close()
 		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
 			restored = true
-			done <- result{nil, err}
+			done <- result{zero, err}
 			return
 		}
-		c, lerr := listen(p, body, unhealthy)
+		v, ferr := fn()
 		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err == nil {
 			restored = true
 		}
-		done <- result{c, lerr}
+		done <- result{v, ferr}
 	}()
 	res := <-done
-	return res.c, res.err
+	return res.v, res.err
 }
 
 // multiCloser closes every listener of one port (one per family).
@@ -391,45 +400,7 @@ func probe(r request) error {
 }
 
 // dialIn opens a TCP connection whose socket is created inside the namespace
-// at nsPath (setns on a locked thread, as listenIn does).
+// at nsPath.
 func dialIn(nsPath, target string, timeout time.Duration) (net.Conn, error) {
-	type result struct {
-		c   net.Conn
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		runtime.LockOSThread()
-		restored := false
-		defer func() {
-			if restored {
-				runtime.UnlockOSThread()
-			}
-		}()
-		orig, err := os.Open(fmt.Sprintf("/proc/self/task/%d/ns/net", unix.Gettid()))
-		if err != nil {
-			done <- result{nil, err}
-			return
-		}
-		defer orig.Close()
-		ns, err := os.Open(nsPath)
-		if err != nil {
-			restored = true
-			done <- result{nil, err}
-			return
-		}
-		defer ns.Close()
-		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
-			restored = true
-			done <- result{nil, err}
-			return
-		}
-		c, derr := net.DialTimeout("tcp", target, timeout)
-		if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err == nil {
-			restored = true
-		}
-		done <- result{c, derr}
-	}()
-	res := <-done
-	return res.c, res.err
+	return inNetns(nsPath, func() (net.Conn, error) { return net.DialTimeout("tcp", target, timeout) })
 }
