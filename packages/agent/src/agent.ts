@@ -10,8 +10,9 @@ import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { IPFamily, MappingRules, PortReserver } from '@npl/core';
 import { ephemeralOverlap, formatPortRange, IP_FAMILIES, planRestore, PortTable, restoreBackoff } from '@npl/core';
-import type { Clock, ListWatchSource, Logger, Runnable } from '@npl/runtime';
+import type { Clock, EventRecorder, ListWatchSource, Logger, Runnable } from '@npl/runtime';
 import {
+  ApiEventRecorder,
   createHealthServer,
   Informer,
   informersRunnable,
@@ -31,8 +32,6 @@ import type { Dataplane } from './dataplane/types.js';
 import { createDataplane } from './dataplane/index.js';
 import type { AnnotationWriter } from './kube/annotation-writer.js';
 import { ApiAnnotationWriter, apiMessage } from './kube/annotation-writer.js';
-import type { EventRecorder } from './kube/events.js';
-import { ApiEventRecorder } from './kube/events.js';
 import type { AgentMetrics } from './metrics.js';
 import { createAgentMetrics } from './metrics.js';
 import { SocketPortReserver } from './ports/socket-reserver.js';

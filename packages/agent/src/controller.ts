@@ -16,9 +16,8 @@ import {
   reconcilePod,
   serviceKey,
 } from '@npl/core';
-import type { Informer, Logger, WorkQueue } from '@npl/runtime';
+import type { EventRecorder, Informer, Logger, WorkQueue } from '@npl/runtime';
 import type { AnnotationWriter } from './kube/annotation-writer.js';
-import type { EventRecorder } from './kube/events.js';
 import type { AgentMetrics } from './metrics.js';
 
 export interface ControllerDeps {

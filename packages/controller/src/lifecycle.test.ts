@@ -9,13 +9,12 @@ import type { V1EndpointSlice, V1ObjectReference, V1Pod, V1Service } from '@kube
 import { KubeConfig } from '@kubernetes/client-node';
 import type { RunningEmulator } from '@npl/bigip-emulator';
 import { startEmulator } from '@npl/bigip-emulator';
-import type { LeaderGate, LeaseClient } from '@npl/runtime';
+import type { EventRecorder, EventType, LeaderGate, LeaseClient } from '@npl/runtime';
 import { createLogger, eventually } from '@npl/runtime';
 import { FakeLeaderGate, FakeLeaseStore, FakeListWatch } from '@npl/runtime/testing';
 import { parseControllerConfig } from './config.js';
 import type { RunningController } from './controller.js';
 import { CONTROLLER_RUNNABLES, leaseNamespace, SERVICE_ACCOUNT_NAMESPACE_FILE, startController } from './controller.js';
-import type { EventRecorder, EventType } from './kube/events.js';
 import { pod, service } from './testing/index.js';
 
 const NODE_IP = '198.18.0.10';

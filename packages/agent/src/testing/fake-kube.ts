@@ -5,9 +5,9 @@
  */
 import type { V1ObjectReference, V1Pod } from '@kubernetes/client-node';
 import { NPL_ANNOTATION_KEY } from '@npl/core';
+import type { EventRecorder, EventType } from '@npl/runtime';
 import type { FakeListWatch } from '@npl/runtime/testing';
 import type { AnnotationWriter } from '../kube/annotation-writer.js';
-import type { EventRecorder, EventType } from '../kube/events.js';
 
 export class FakeAnnotationWriter implements AnnotationWriter {
   /** Patches applied, in order: `ns/name=value` or `ns/name=null`. */

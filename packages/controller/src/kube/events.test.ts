@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1ObjectReference } from '@kubernetes/client-node';
-import type { EventRecorder, EventType } from './events.js';
+import type { EventRecorder, EventType } from '@npl/runtime';
 import { ServiceEvents } from './events.js';
 import { desiredPool as pool } from '../testing/states.js';
 import type { DesiredState } from '../model.js';

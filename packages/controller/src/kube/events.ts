@@ -1,65 +1,17 @@
 /**
  * Kubernetes Events on Services: pool synced, sync failed (with BIG-IP's message), Service ignored
- * and why. The same (object, reason, message) is sent at most once per interval.
+ * and why. Sent through @npl/runtime's EventRecorder.
  */
-import type { CoreV1Api, CoreV1Event, V1ObjectReference } from '@kubernetes/client-node';
-import type { Clock } from '@npl/runtime';
-import { realClock } from '@npl/runtime';
+import type { V1ObjectReference } from '@kubernetes/client-node';
+import type { EventRecorder } from '@npl/runtime';
 import type { SyncReport } from '../backend/types.js';
 import type { DesiredPool, DesiredState, ServiceRef } from '../model.js';
-
-export type EventType = 'Normal' | 'Warning';
 
 export const EVENT_REASONS = {
   synced: 'PoolSynced',
   failed: 'PoolSyncFailed',
   ignored: 'ServiceIgnored',
 } as const;
-
-export interface EventRecorder {
-  /** Best effort: never throws. */
-  record(object: V1ObjectReference, type: EventType, reason: string, message: string): void;
-}
-
-export interface ApiEventRecorderOptions {
-  readonly core: CoreV1Api;
-  readonly component: string;
-  readonly host: string;
-  readonly clock?: Clock;
-  /** Minimum time between two identical events, ms. Default 10 min. */
-  readonly dedupeMs?: number;
-  readonly onError?: (err: unknown) => void;
-}
-
-export class ApiEventRecorder implements EventRecorder {
-  private readonly lastSent = new Map<string, number>();
-  private readonly clock: Clock;
-  private readonly options: ApiEventRecorderOptions;
-
-  constructor(options: ApiEventRecorderOptions) {
-    this.options = options;
-    this.clock = options.clock ?? realClock;
-  }
-
-  record(object: V1ObjectReference, type: EventType, reason: string, message: string): void {
-    const key = `${object.uid ?? `${object.namespace}/${object.name}`}|${reason}|${message}`;
-    const now = this.clock.now();
-    const last = this.lastSent.get(key);
-    if (last !== undefined && now - last < (this.options.dedupeMs ?? 600_000)) return;
-    this.lastSent.set(key, now);
-    if (this.lastSent.size > 10_000) this.lastSent.clear();
-    const namespace = object.namespace || 'default';
-    const time = new Date();
-    const body: CoreV1Event = {
-      metadata: { generateName: `${object.name ?? 'object'}.`, namespace },
-      involvedObject: object, type, reason, message: message.slice(0, 1024),
-      source: { component: this.options.component, host: this.options.host },
-      reportingComponent: this.options.component, reportingInstance: `${this.options.component}-${this.options.host}`,
-      firstTimestamp: time, lastTimestamp: time, count: 1,
-    };
-    this.options.core.createNamespacedEvent({ namespace, body }).catch((err: unknown) => this.options.onError?.(err));
-  }
-}
 
 function serviceObject(ref: ServiceRef): V1ObjectReference {
   return { kind: 'Service', apiVersion: 'v1', namespace: ref.namespace, name: ref.name, ...(ref.uid ? { uid: ref.uid } : {}) };

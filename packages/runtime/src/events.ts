@@ -1,11 +1,11 @@
 /**
- * Kubernetes Events for what users must see in `kubectl describe` (Antrea raises none): Services
- * whose NodePortLocal annotation has no effect, Pods whose mappings cannot be allocated, drift
- * repaired on the Node. The same (object, reason, message) is reported at most once per interval.
+ * Kubernetes Events (core/v1) for what users must see in `kubectl describe`. Shared by npl-agent and
+ * npl-controller; each keeps its own reasons and messages. The same (object, reason, message) is
+ * sent at most once per interval.
  */
 import type { CoreV1Api, CoreV1Event, V1ObjectReference } from '@kubernetes/client-node';
-import type { Clock } from '@npl/runtime';
-import { realClock } from '@npl/runtime';
+import type { Clock } from './clock.js';
+import { realClock } from './clock.js';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -15,7 +15,7 @@ export interface EventRecorder {
 }
 
 export interface ApiEventRecorderOptions {
-  readonly core: CoreV1Api;
+  readonly core: Pick<CoreV1Api, 'createNamespacedEvent'>;
   readonly component: string;
   readonly host: string;
   readonly clock?: Clock;
@@ -24,16 +24,19 @@ export interface ApiEventRecorderOptions {
   readonly onError?: (err: unknown) => void;
 }
 
+/** Creates one Event per call through the API server, dropping repeats within `dedupeMs`. */
 export class ApiEventRecorder implements EventRecorder {
   private readonly lastSent = new Map<string, number>();
   private readonly clock: Clock;
+  private readonly options: ApiEventRecorderOptions;
 
-  constructor(private readonly options: ApiEventRecorderOptions) {
+  constructor(options: ApiEventRecorderOptions) {
+    this.options = options;
     this.clock = options.clock ?? realClock;
   }
 
   record(object: V1ObjectReference, type: EventType, reason: string, message: string): void {
-    const key = `${object.uid ?? object.namespace + '/' + object.name}|${reason}|${message}`;
+    const key = `${object.uid ?? `${object.namespace}/${object.name}`}|${reason}|${message}`;
     const now = this.clock.now();
     const last = this.lastSent.get(key);
     if (last !== undefined && now - last < (this.options.dedupeMs ?? 600_000)) return;
