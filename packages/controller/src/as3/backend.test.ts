@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { isBigipError } from '../bigip/classify.js';
 import type { EmulatorRig } from '../testing/emulator.js';
 import { emulatorRig } from '../testing/emulator.js';
+import { failureClass } from '../testing/failures.js';
 import { desiredPool as pool, desiredState as desired } from '../testing/states.js';
 import { As3Backend } from './backend.js';
 
@@ -23,15 +24,6 @@ function ltm(r: EmulatorRig): string {
 
 const web = pool('web_80_prod', [['192.0.2.10', 61001], ['192.0.2.11', 61002, false], ['2001:db8::a', 61003]], { monitor: '/Common/http' });
 const posts = (r: EmulatorRig) => r.emu.requestLog.count({ method: 'POST', path: '/mgmt/shared/appsvcs/declare/*' });
-
-async function failureClass(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return isBigipError(err) ? err.errorClass : String(err);
-  }
-}
 
 describe('as3 backend against the emulator', () => {
   it('declares the tenant once; an unchanged tenant is never sent again', async () => {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { isBigipError } from '../bigip/classify.js';
 import type { EmulatorRig } from '../testing/emulator.js';
 import { emulatorRig } from '../testing/emulator.js';
+import { failureClass } from '../testing/failures.js';
 import { desiredPool as pool, desiredState as desired } from '../testing/states.js';
 import { IcontrolBackend } from './backend.js';
 
@@ -31,15 +31,6 @@ const WEB_DUMP = [
   'node /k8s/192.0.2.11 address=192.0.2.11 user-enabled user-up',
   'node /k8s/2001:db8::a address=2001:db8::a user-enabled user-up',
 ].join('\n');
-
-async function failureClass(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-    return 'resolved';
-  } catch (err) {
-    return isBigipError(err) ? err.errorClass : String(err);
-  }
-}
 
 describe('icontrol backend against the emulator', () => {
   it('creates pool, members (drained ones disabled) and nodes in one transaction; a second sync writes nothing', async () => {
