@@ -24,7 +24,7 @@ npl_log() { printf '[bootstrap] %s\n' "$*" >&2; }
 npl_ensure_apt() {
   # command -> Debian package that provides it
   local -A need=([nft]=nftables [iptables]=iptables [ip]=iproute2 [ss]=iproute2 [conntrack]=conntrack
-    [nc]=netcat-openbsd [curl]=curl [unshare]=util-linux [openssl]=openssl [git]=git [unzip]=unzip)
+    [nc]=netcat-openbsd [curl]=curl [unshare]=util-linux [openssl]=openssl [git]=git [unzip]=unzip [jq]=jq)
   local missing=() cmd
   for cmd in "${!need[@]}"; do
     command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
