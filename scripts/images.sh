@@ -45,7 +45,7 @@ build_image() {
   [ -n "$version" ] || die "no version in $dir/package.json"
   source="${NPL_IMAGES_SOURCE:-$(git -C "$NPL_REPO_ROOT" remote get-url origin 2>/dev/null || true)}"
   idfile="$(mktemp)"
-  local args=(build --file "$NPL_REPO_ROOT/$dir/Dockerfile" --iidfile "$idfile"
+  local args=(build --force-rm --file "$NPL_REPO_ROOT/$dir/Dockerfile" --iidfile "$idfile"
     --build-arg "VERSION=$version" --build-arg "SOURCE=$source")
   [ "${NPL_DOCKER_PRIVATE:-0}" = 1 ] && args+=(--network host)
   log "building $repo ($dir/Dockerfile)"
