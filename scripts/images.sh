@@ -45,9 +45,12 @@ build_image() {
   [ -n "$version" ] || die "no version in $dir/package.json"
   source="${NPL_IMAGES_SOURCE:-$(git -C "$NPL_REPO_ROOT" remote get-url origin 2>/dev/null || true)}"
   idfile="$(mktemp)"
-  local args=(build --force-rm --file "$NPL_REPO_ROOT/$dir/Dockerfile" --iidfile "$idfile"
+  local args=(build --file "$NPL_REPO_ROOT/$dir/Dockerfile" --iidfile "$idfile"
     --build-arg "VERSION=$version" --build-arg "SOURCE=$source")
   [ "${NPL_DOCKER_PRIVATE:-0}" = 1 ] && args+=(--network host)
+  # The legacy builder (no buildx) leaves a failed step's container behind unless told; buildx
+  # refuses the flag.
+  docker buildx version >/dev/null 2>&1 || args+=(--force-rm)
   log "building $repo ($dir/Dockerfile)"
   if ! docker "${args[@]}" "$NPL_REPO_ROOT" >"$idfile.log" 2>&1; then
     tail -n 40 "$idfile.log" >&2
