@@ -67,6 +67,16 @@ describeUnless(skipReason(), 'container images (scripts/images.sh)', () => {
     expect(parseImageRefs(buildImages().stdout)).toEqual(refs);
   }, 10 * 60_000);
 
+  it('the node base (official, or the stand-in built here) keeps the official image\'s contract', () => {
+    const config = inspect<{ Env: string[]; Entrypoint: string[]; Cmd: string[] }>(BASE, '.Config');
+    expect(config.Env).toEqual(expect.arrayContaining(['NODE_VERSION=24.21.0', expect.stringMatching(/^PATH=\/usr\/local\/sbin:\/usr\/local\/bin:/)]));
+    expect({ entrypoint: config.Entrypoint, cmd: config.Cmd }).toEqual({ entrypoint: ['docker-entrypoint.sh'], cmd: ['node'] });
+    // docker-entrypoint.sh runs node for an argument starting with "-".
+    expect(ok(docker(['run', '--rm', '--network', 'none', BASE, '--version']), 'node --version')).toBe('v24.21.0\n');
+    const out = ok(docker(['run', '--rm', '--network', 'none', BASE, 'sh', '-c', 'id node; npm --version; . /etc/os-release; echo "$VERSION_CODENAME"']), 'base');
+    expect(out).toMatch(/^uid=1000\(node\) gid=1000\(node\) groups=1000\(node\)\n\d+\.\d+\.\d+\nbookworm\n$/);
+  });
+
   it('labels each image (OCI): title, version from its package.json, licenses, source', () => {
     for (const [name, { repository, packageDir }] of Object.entries(IMAGE_SOURCES) as [ImageName, (typeof IMAGE_SOURCES)[ImageName]][]) {
       const labels = inspect<Record<string, string>>(refs[name], '.Config.Labels');
