@@ -2,7 +2,7 @@
 # collect-proxy-userland.sh OUT WRAPPER — runs in the node rootfs (a build stage of node-image.sh)
 # and copies into OUT what kube-proxy's image needs besides kube-proxy: iptables (legacy and nft
 # backends) with every xtables extension (a Service with two endpoints needs 'statistic'), nft,
-# conntrack, a shell with grep/timeout/ln for iptables-wrapper (WRAPPER), and every shared library
+# conntrack, a shell with grep and ln for iptables-wrapper (WRAPPER), and every shared library
 # those load. OUT gets Debian's merged-/usr layout (/bin, /sbin, /lib, /lib64 link into /usr), so
 # every path a binary or an absolute symlink names resolves as it does in the rootfs.
 set -eu
