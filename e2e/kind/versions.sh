@@ -20,5 +20,6 @@ KIND_CNI_PLUGINS=(bridge host-local loopback portmap ptp bandwidth firewall tuni
 KIND_NODE_PACKAGES=(systemd systemd-sysv dbus containerd runc iptables nftables iproute2 ethtool socat
   conntrack ca-certificates mount kmod procps libseccomp2 util-linux jq pigz curl bash
   iputils-ping netcat-openbsd lsof less)
-# On a Docker host that can pull: the node image kind v0.33.0 defaults to (Kubernetes v1.37.0).
-KIND_STOCK_NODE_IMAGE="kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5"
+# On a Docker host that can pull: the node image kind v0.33.0 defaults to (Kubernetes v1.37.0);
+# NPL_KIND_STOCK_NODE_IMAGE overrides it (e.g. a mirror, or a local image for tests).
+KIND_STOCK_NODE_IMAGE="${NPL_KIND_STOCK_NODE_IMAGE:-kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5}"

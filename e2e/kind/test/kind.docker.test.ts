@@ -118,6 +118,24 @@ describeUnless(skipReason(), 'e2e/kind scripts (node image, create, restart, del
     Object.assign(vars, first);
   }, 61 * MIN);
 
+  it('stock path: an image that is present or pullable is used as it is, with kind from PATH or the cache', async () => {
+    // Stands in for kindest/node on a host with a registry: any present image under that name.
+    const env = { NPL_KIND_NODE_IMAGE_SOURCE: 'stock', NPL_KIND_STOCK_NODE_IMAGE: vars.NPL_KIND_NODE_IMAGE! };
+    const { stdout, stderr } = await run('bash', [path.join(kindDir, 'node-image.sh')], { env: { ...process.env, ...env }, timeout: 10 * MIN });
+    const out = keyValues(stdout);
+    expect(out.NPL_KIND_NODE_IMAGE).toBe(vars.NPL_KIND_NODE_IMAGE);
+    expect(statSync(out.NPL_KIND!).mode & 0o111).not.toBe(0);
+    expect(stderr).toContain('using the stock node image');
+    expect(stderr).not.toMatch(/built image|debootstrap|saved kubeadm/);
+
+    // Asked for the stock image where it is neither present nor pullable: a clear error.
+    const absent = { NPL_KIND_NODE_IMAGE_SOURCE: 'stock', NPL_KIND_STOCK_NODE_IMAGE: 'npl-kind-absent:none' };
+    await expect(run('bash', [path.join(kindDir, 'node-image.sh')], { env: { ...process.env, ...absent }, timeout: 10 * MIN })).rejects.toMatchObject({
+      stdout: '',
+      stderr: expect.stringContaining('error: NPL_KIND_NODE_IMAGE_SOURCE=stock but npl-kind-absent:none is not present and cannot be pulled'),
+    });
+  }, 21 * MIN);
+
   it('create-cluster.sh makes a 1+1 node cluster on the slot network; nodes register, static pods run', async () => {
     const out = keyValues((await script('create-cluster.sh', ['--name', name, '--slot', slot, '--workers', '1'], 15 * MIN)).stdout);
     expect(Object.keys(out).sort()).toEqual(['KUBECONFIG', 'NPL_KIND_NODES']);
