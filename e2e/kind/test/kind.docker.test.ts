@@ -190,9 +190,13 @@ describeUnless(skipReason(), 'e2e/kind scripts (node image, create, restart, del
       return { name: p.metadata.name, restarts: st?.restartCount ?? 0, image: p.spec.containers[0]!.image, running: st?.ready ?? false };
     };
     const before = await proxyOnWorker();
-    const startedBefore = await docker('inspect', '-f', '{{.State.StartedAt}}', worker);
+    const state = `{{.State.StartedAt}} {{(index .NetworkSettings.Networks "${network}").IPAddress}}`;
+    const [startedBefore, ipBefore] = (await docker('inspect', '-f', state, worker)).split(' ');
     await docker('restart', worker);
-    expect(await docker('inspect', '-f', '{{.State.StartedAt}}', worker)).not.toBe(startedBefore);
+    const [startedAfter, ipAfter] = (await docker('inspect', '-f', state, worker)).split(' ');
+    expect(startedAfter).not.toBe(startedBefore);
+    // Same address on the slot network: nodeIP:nodePort stays valid across the restart.
+    expect(ipAfter).toBe(ipBefore);
     // The kubelet is back when it has restarted kube-proxy's container (its sandbox died with the node).
     await eventually(async () => {
       const now = await proxyOnWorker();
