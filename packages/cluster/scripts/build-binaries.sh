@@ -21,6 +21,7 @@
 # Usage:
 #   build-binaries.sh                   build if needed, print paths
 #   build-binaries.sh --force           rebuild even if cached
+#   build-binaries.sh --node [--force]  also build the node binaries (kind, see below)
 #   build-binaries.sh --print-versions  print pinned versions, build nothing
 #   build-binaries.sh --help
 #
@@ -48,6 +49,11 @@
 #   KUBEBUILDER_ASSETS). Exit status 0. On failure: exit status != 0, an
 #   "error: ..." message on stderr, and no NPL_BIN_DIR line.
 #
+#   --node (used by e2e/kind to assemble its node image) builds, in addition, kubelet, kubeadm and
+#   kube-proxy from the same module, ignores the NPL_* overrides, and prints instead exactly:
+#     NPL_KUBE_APISERVER=… NPL_KUBE_CONTROLLER_MANAGER=… NPL_KUBE_SCHEDULER=… NPL_ETCD=…
+#     NPL_KUBECTL=… NPL_KUBELET=… NPL_KUBEADM=… NPL_KUBE_PROXY=…   (one per line, in this order)
+#
 #   --print-versions prints (exit 0):
 #     NPL_KUBERNETES_VERSION=v1.Y.Z
 #     NPL_ETCD_VERSION=v3.Y.Z
@@ -70,15 +76,17 @@ commas() { local out="$1"; shift; local x; for x in "$@"; do out+=", $x"; done; 
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}" >&2; }
 
-force=0
-case "${1:-}" in
-  "") ;;
-  --force) force=1 ;;
-  --print-versions) mode=versions ;;
-  -h|--help) usage; exit 0 ;;
-  *) usage; die "unknown argument: $1" ;;
-esac
-(( $# <= 1 )) || die "too many arguments (see --help)"
+force=0 node=0
+while (( $# )); do
+  case "$1" in
+    --force) force=1 ;;
+    --node) node=1 ;;
+    --print-versions) mode=versions ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage; die "unknown argument: $1" ;;
+  esac
+  shift
+done
 
 modver() { awk -v m="$2" '$1=="require" && $2==m {print $3; exit} $1==m {print $2; exit}' "$1/go.mod"; }
 goline() { awk '$1=="go"{print $2; exit}' "$1/go.mod"; }
@@ -123,8 +131,10 @@ override_for() { # binary name -> value of its NPL_* override (maybe empty)
 var_for() { case "$1" in kube-apiserver) echo NPL_KUBE_APISERVER ;; kube-controller-manager) echo NPL_KUBE_CONTROLLER_MANAGER ;; kube-scheduler) echo NPL_KUBE_SCHEDULER ;; etcd) echo NPL_ETCD ;; kubectl) echo NPL_KUBECTL ;; esac; }
 
 kube_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+(( node == 0 )) || kube_bins+=(kubelet kubeadm kube-proxy)
 declare -A path_of=()
 for b in "${kube_bins[@]}" etcd; do
+  (( node == 0 )) || continue
   o="$(override_for "$b")"
   if [[ -n "$o" ]]; then
     [[ "$o" != *$'\n'* && -f "$o" && -x "$o" ]] || die "$(var_for "$b")=$o is not an executable file"
@@ -238,8 +248,16 @@ if (( ${#need_etcd[@]} )); then
   path_of[etcd]="$etcd_dir/etcd"
 fi
 
+if (( node )); then
+  (( ${#need_kube[@]} + ${#need_etcd[@]} )) || log "using cached node binaries (Kubernetes $kube_ver, etcd $etcd_ver) in $kube_dir"
+  for b in kube-apiserver kube-controller-manager kube-scheduler etcd kubectl kubelet kubeadm kube-proxy; do
+    v="NPL_${b//-/_}"; printf '%s=%s\n' "${v^^}" "${path_of[$b]}"
+  done
+  exit 0
+fi
+
 # ------------------------------------------------------- NPL_BIN_DIR (symlinks)
-all_bins=("${kube_bins[@]}" etcd)
+all_bins=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd)
 if [[ -z "${NPL_KUBE_APISERVER:-}${NPL_KUBE_CONTROLLER_MANAGER:-}${NPL_KUBE_SCHEDULER:-}${NPL_ETCD:-}${NPL_KUBECTL:-}" ]]; then
   set_dir="$bin_root/kubernetes-$kube_ver-${kube_stamp:0:12}+etcd-$etcd_ver"
 else
