@@ -11,9 +11,10 @@
 # Exit 0 when all of that holds within --timeout (default 300 s, NPL_CNI_INSTALL_TIMEOUT), else
 # "error: ..." on stderr and non-zero. Progress on stderr; stdout stays empty.
 #
-# Environment: NPL_KIND (kind binary; else kind on PATH), NPL_KUBECTL (else the repository's
-# cluster kubectl from packages/cluster/scripts/build-binaries.sh, else kubectl on PATH), DOCKER_HOST (here the shared
-# engine: scripts/docker.sh is sourced when DOCKER_HOST is unset and it exists).
+# Environment: NPL_FLANNEL_BACKEND (flannel's backend: vxlan, the default, or host-gw),
+# NPL_KIND (kind binary; else kind on PATH), NPL_KUBECTL (else the repository's cluster kubectl
+# from packages/cluster/scripts/build-binaries.sh, else kubectl on PATH), DOCKER_HOST (here the
+# shared engine: scripts/docker.sh is sourced when DOCKER_HOST is unset and it exists).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,6 +43,9 @@ case "$cni" in flannel|kube-router) ;; "") die "--cni is required (flannel or ku
 [[ -n "$name" ]] || die "--name is required (the kind cluster's name)"
 [[ "$slot" =~ ^[0-7]$ ]] || die "--slot must be 0..7, got '${slot}'"
 [[ "$timeout" =~ ^[1-9][0-9]*$ ]] || die "--timeout must be a positive number of seconds, got '$timeout'"
+flannel_backend="${NPL_FLANNEL_BACKEND:-vxlan}"
+case "$flannel_backend" in vxlan|host-gw) ;;
+  *) die "NPL_FLANNEL_BACKEND must be vxlan or host-gw, got '$flannel_backend'" ;; esac
 start=$SECONDS
 deadline=$((SECONDS + timeout))
 left() { local l=$((deadline - SECONDS)); ((l > 0)) && echo "$l" || echo 1; }
@@ -88,7 +92,8 @@ log "loaded in $((SECONDS - t0))s"
 # ------------------------------------------------------------------ manifests
 manifest="$here/$cni/manifest.yaml"
 [[ -f "$manifest" ]] || die "missing $manifest"
-sed -e "s|@NPL_CNI_IMAGE@|$image|g" -e "s|@NPL_POD_CIDR@|$pod_cidr|g" "$manifest" | k apply -f - >&2 \
+sed -e "s|@NPL_CNI_IMAGE@|$image|g" -e "s|@NPL_POD_CIDR@|$pod_cidr|g" \
+  -e "s|@NPL_FLANNEL_BACKEND@|$flannel_backend|g" "$manifest" | k apply -f - >&2 \
   || die "kubectl apply of $manifest failed"
 case "$cni" in
   flannel) ds_ns=kube-flannel ds=kube-flannel-ds ;;

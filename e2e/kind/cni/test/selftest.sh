@@ -19,8 +19,11 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cni_dir="$(cd "$here/.." && pwd)"
-kind_dir="$(cd "$cni_dir/.." && pwd)"
-repo_root="$(cd "$kind_dir/../.." && pwd)"
+repo_root="$(cd "$cni_dir/../../.." && pwd)"
+# e2e/kind's scripts (create-cluster.sh, delete-cluster.sh, node-image.sh, export-logs.sh);
+# NPL_KIND_SCRIPTS_DIR points at another checkout's copy.
+kind_dir="${NPL_KIND_SCRIPTS_DIR:-$(cd "$cni_dir/.." && pwd)}"
+[[ -f "$kind_dir/create-cluster.sh" ]] || { printf 'error: %s\n' "$kind_dir/create-cluster.sh is missing (set NPL_KIND_SCRIPTS_DIR)" >&2; exit 2; }
 log() { printf 'npl-cni-selftest: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 2; }
 
