@@ -73,6 +73,7 @@ finish() {
   printf '%d passed, %d failed\n' "$passed" "$((failed + (rc != 0 && failed == 0 ? 1 : 0)))"
 }
 trap finish EXIT
+trap 'log "command failed (line $LINENO): $BASH_COMMAND"' ERR
 
 t0=$SECONDS
 out="$(bash "$kind_dir/create-cluster.sh" --name "$name" --slot "$slot" --workers "$workers")" \
@@ -117,7 +118,9 @@ docker restart "$worker" >/dev/null || { not_ok "docker restart $worker"; exit 1
 # before the restart stays in the API until the lease times out, so it proves nothing).
 deadline=$((SECONDS + 240)) back=0
 while ((SECONDS < deadline)); do
-  read -r status beat < <(k get node "$node_name" -o jsonpath='{range .status.conditions[?(@.type=="Ready")]}{.status} {.lastHeartbeatTime}{end}' 2>/dev/null || echo "unknown x")
+  # (a here-string: jsonpath prints no newline, and read would fail at EOF under set -e)
+  read -r status beat <<<"$(k get node "$node_name" -o jsonpath='{range .status.conditions[?(@.type=="Ready")]}{.status} {.lastHeartbeatTime}{end}' 2>/dev/null || echo "unknown x")"
+  beat="${beat:-x}"
   if [[ "$status" == True && "$beat" != x ]] && (($(date -u -d "$beat" +%s 2>/dev/null || echo 0) >= before)); then back=1; break; fi
   sleep 2
 done
