@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 /**
  * `npl-agent [options]` runs the agent; `npl-agent uninstall [options]` removes its rules and
- * this node's annotations. Exit codes: 0 done, 1 runtime failure, 2 invalid configuration.
+ * this node's annotations. Exit codes: 0 done, 1 runtime failure, 2 invalid configuration (flags, or
+ * a start-up input waiting cannot fix: kubeconfig missing or unreadable, credentials rejected).
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { isNplError } from '@npl/core';
-import { createLogger } from '@npl/runtime';
+import { createLogger, isRuntimeError } from '@npl/runtime';
 import { startAgent } from './agent.js';
 import { AgentConfigError, HELP, parseAgentConfig } from './config.js';
 import { createDataplane } from './dataplane/index.js';
+import { StartupError, loadKubeConfig } from './startup.js';
 import { uninstall } from './uninstall.js';
 
 function fail(message: string, code: number): never {
@@ -32,9 +33,7 @@ async function main(argv: string[]): Promise<void> {
   const { config } = parsed;
   const logger = createLogger({ name: 'npl-agent', level: config.logLevel });
   if (isUninstall) {
-    const kc = new KubeConfig();
-    if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-    else kc.loadFromCluster();
+    const kc = loadKubeConfig(config.kubeconfig);
     const result = await uninstall(config, logger, {
       kubeConfig: kc,
       dataplane: (family) => createDataplane({ kind: config.dataplane, family, table: config.nftTable, chain: config.iptablesChain, logger }),
@@ -55,4 +54,15 @@ async function main(argv: string[]): Promise<void> {
   await agent.ready;
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => fail((err as Error).stack ?? String(err), 1));
+/** The StartupError in `err`'s cause chain, if any. */
+function startupError(err: unknown): StartupError | undefined {
+  for (let e = err; e instanceof Error; e = e.cause) if (e instanceof StartupError) return e;
+  return undefined;
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const bad = startupError(err);
+  if (bad) fail(bad.message, 2);
+  if (isRuntimeError(err)) fail(err.message, 1);
+  fail((err as Error).stack ?? String(err), 1);
+});

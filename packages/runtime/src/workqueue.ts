@@ -80,6 +80,11 @@ export class WorkQueue<K = string> {
     this.failures.delete(key);
   }
 
+  /** Keys whose last attempt failed (counted by addRateLimited, not yet forgotten). */
+  failingKeys(): number {
+    return this.failures.size;
+  }
+
   /** Failures counted for `key` since the last `forget`. */
   retries(key: K): number {
     return this.failures.get(key) ?? 0;
