@@ -24,6 +24,10 @@ export function credentialsSource(kubeconfig: string | undefined): string {
   return kubeconfig ? `${KUBECONFIG_FLAG} ${JSON.stringify(kubeconfig)}` : 'the in-cluster ServiceAccount (no --kubeconfig (KUBECONFIG))';
 }
 
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+}
+
 function fsReason(err: unknown): string | undefined {
   const code = (err as { code?: unknown }).code;
   if (code === 'ENOENT') return 'does not exist';
@@ -50,13 +54,13 @@ export function loadKubeConfig(path: string | undefined, env: Readonly<Record<st
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    const reason = fsReason(err) ?? `cannot be read (${(err as Error).message})`;
+    const reason = fsReason(err) ?? `cannot be read (${firstLine(err)})`;
     throw new StartupError(`${KUBECONFIG_FLAG} ${JSON.stringify(path)} ${reason}: give the path of a readable kubeconfig file, or leave it unset in a Pod to use its ServiceAccount`);
   }
   try {
     kc.loadFromString(text);
   } catch (err) {
-    throw new StartupError(`${KUBECONFIG_FLAG} ${JSON.stringify(path)} is not a valid kubeconfig (${(err as Error).message}): fix the file or give another one`);
+    throw new StartupError(`${KUBECONFIG_FLAG} ${JSON.stringify(path)} is not a valid kubeconfig (${firstLine(err)}): fix the file or give another one`);
   }
   if (!kc.getCurrentCluster()?.server) {
     throw new StartupError(`${KUBECONFIG_FLAG} ${JSON.stringify(path)} has no current context with a cluster server: set current-context to one that names a cluster`);
