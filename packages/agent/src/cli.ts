@@ -9,8 +9,25 @@ import { createLogger, isRuntimeError } from '@npl/runtime';
 import { startAgent } from './agent.js';
 import { AgentConfigError, HELP, parseAgentConfig } from './config.js';
 import { createDataplane } from './dataplane/index.js';
-import { StartupError, loadKubeConfig } from './startup.js';
-import { uninstall } from './uninstall.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { AgentConfig } from './config.js';
+import { NODE_IP_HOST, nodeListenHost, resolveListenAddress, StartupError, loadKubeConfig } from './startup.js';
+import { detectRunningAgent, uninstall } from './uninstall.js';
+
+/** Where a running agent's health endpoint would answer on this node (loopback for every-address binds). */
+async function probeAddress(config: AgentConfig, kc: KubeConfig): Promise<string | undefined> {
+  try {
+    let nodeIP = config.nodeIP;
+    if (!nodeIP && config.healthAddress.startsWith(`${NODE_IP_HOST}:`)) {
+      nodeIP = nodeListenHost(await kc.makeApiClient(CoreV1Api).readNode({ name: config.nodeName }));
+    }
+    const address = resolveListenAddress(config.healthAddress, nodeIP);
+    return address.replace(/^(0\.0\.0\.0)?:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
+  } catch {
+    return undefined;
+  }
+}
 
 function fail(message: string, code: number): never {
   process.stderr.write(`npl-agent: ${message}\n`);
@@ -36,8 +53,10 @@ async function main(argv: string[]): Promise<void> {
     const kc = loadKubeConfig(config.kubeconfig);
     const result = await uninstall(config, logger, {
       kubeConfig: kc,
-      dataplane: (family) => createDataplane({ kind: config.dataplane, family, table: config.nftTable, chain: config.iptablesChain, logger }),
+      dataplane: (kind, family) => createDataplane({ kind, family, table: config.nftTable, chain: config.iptablesChain, logger }),
+      detectAgent: async () => detectRunningAgent({ healthAddress: await probeAddress(config, kc) }),
     });
+    if (result.agentRunning.length) process.stderr.write(`npl-agent: warning: an npl-agent still runs on this node (${result.agentRunning.join('; ')}): it will reinstall what was removed; stop it and run uninstall again\n`);
     if (result.errors.length) fail(`uninstall incomplete:\n  ${result.errors.join('\n  ')}`, 1);
     return;
   }
