@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<void> {
     throw err;
   }
   if (parsed.help) {
-    process.stdout.write(`${HELP}\n  npl-agent uninstall [options]   Remove our rules (both families) and this node's annotations\n`);
+    process.stdout.write(`${HELP}\n  npl-agent uninstall [options]   Remove both dataplanes' rules (nftables and iptables, both families) and this node's annotations\n`);
     return;
   }
   const { config } = parsed;
