@@ -210,3 +210,26 @@ describe('npl-agent health on the real wiring (README "Health")', () => {
   }, 30_000);
 });
 
+describe('npl-agent health listen address (security: not every address by default)', () => {
+  it("NODE_IP resolves to the Node's InternalIP and the server answers there only", async () => {
+    const w = world();
+    w.nodes.upsert({ metadata: { name: NODE }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] } });
+    const parsed = parseAgentConfig(['--node-name', NODE, '--health-address', 'NODE_IP:0'], {});
+    if (parsed.help) throw new Error('unexpected');
+    expect(parseAgentConfig(['--node-name', NODE], {})).toMatchObject({ config: { healthAddress: 'NODE_IP:10361' } });
+    agent = await startAgent(parsed.config, createLogger({ name: 't', level: 'silent' }), {
+      sources: { pods: w.pods, services: w.services, nodes: w.nodes },
+      annotations: w.annotations,
+      events: w.events,
+      reserver: new FakePortReserver(),
+      ephemeralRange: '32768\t60999\n',
+      dataplane: (family) => new FakeDataplane(family),
+    });
+    await agent.ready;
+    const port = agent.healthAddress.split(':')[1];
+    expect(agent.healthAddress).toBe(`127.0.0.1:${port}`);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    await expect(fetch(`http://127.0.0.2:${port}/healthz`)).rejects.toThrow();
+  });
+});
+
