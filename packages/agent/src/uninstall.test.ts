@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -76,12 +76,13 @@ describe('npl-agent uninstall', () => {
 describe('detectRunningAgent', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'npl-proc-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const proc = (pid: number, argv: string[]): void => {
-    mkdirSync(path.join(dir, String(pid)), { recursive: true });
+  const proc = (pid: number | 'self', argv: string[], netns?: string): void => {
+    mkdirSync(path.join(dir, String(pid), 'ns'), { recursive: true });
     writeFileSync(path.join(dir, String(pid), 'cmdline'), `${argv.join('\0')}\0`);
+    if (netns) symlinkSync(netns, path.join(dir, String(pid), 'ns', 'net'));
   };
 
-  it('finds an agent by its health endpoint and by its process, never itself or an uninstall', async () => {
+  it("finds an agent by its health endpoint and by its process in this node's network namespace, never itself or an uninstall", async () => {
     const server = createServer((_req, res) => res.end('ok\n'));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -89,9 +90,16 @@ describe('detectRunningAgent', () => {
     proc(102, ['/usr/local/bin/npl-agent', 'uninstall']);
     proc(103, ['nginx']);
     proc(104, ['/usr/local/bin/npl-agent']);
+    proc('self', ['/usr/local/bin/npl-agent', 'uninstall'], 'net:[4026531840]');
+    proc(105, ['/usr/local/bin/npl-agent', '--node-name', 'node-b'], 'net:[4026532999]');
+    proc(106, ['/usr/local/bin/npl-agent', '--node-name', 'node-a'], 'net:[4026531840]');
     try {
       const found = await detectRunningAgent({ healthAddress: `127.0.0.1:${port}`, procDir: dir, ownPids: [104] });
-      expect(found).toEqual([`health endpoint http://127.0.0.1:${port}/healthz answered HTTP 200`, 'process 101: node /app/packages/agent/dist/cli.js --node-name node-a']);
+      expect(found).toEqual([
+        `health endpoint http://127.0.0.1:${port}/healthz answered HTTP 200`,
+        'process 101: node /app/packages/agent/dist/cli.js --node-name node-a',
+        'process 106: /usr/local/bin/npl-agent --node-name node-a',
+      ]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

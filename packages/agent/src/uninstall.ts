@@ -7,7 +7,7 @@
  * npl-agent process other than this one is found), since it would reinstall what is removed.
  * Idempotent; run as the chart's pre-delete hook on every node, or by hand.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { IPFamily } from '@npl/core';
@@ -109,11 +109,19 @@ export function isAgentCommandLine(argv: readonly string[]): boolean {
   return runsAgent && !argv.includes('uninstall');
 }
 
+/**
+ * Agent processes in this network namespace (an agent serves the node whose network namespace it
+ * runs in; where every node's processes are visible, as on the local cluster, others are not this
+ * node's). A process whose namespace cannot be read is counted.
+ */
 async function agentProcesses(procDir: string, own: ReadonlySet<number>): Promise<string[]> {
   const found: string[] = [];
+  const ourNetns = await readlink(`${procDir}/self/ns/net`).catch(() => undefined);
   for (const entry of await readdir(procDir).catch(() => [])) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || own.has(pid)) continue;
+    const netns = await readlink(`${procDir}/${entry}/ns/net`).catch(() => undefined);
+    if (ourNetns && netns && netns !== ourNetns) continue;
     const raw = await readFile(`${procDir}/${entry}/cmdline`, 'utf8').catch(() => '');
     const argv = raw.split('\0').filter(Boolean);
     if (isAgentCommandLine(argv)) found.push(`process ${pid}: ${argv.join(' ')}`);
