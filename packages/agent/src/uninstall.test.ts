@@ -71,6 +71,21 @@ describe('npl-agent uninstall', () => {
     expect(warn?.msg).toMatch(/^An npl-agent still runs on this node: it will reinstall/);
     expect(warn?.evidence).toEqual(['health endpoint http://198.18.0.10:10361/healthz answered HTTP 200']);
   });
+
+  it('a failure on the dataplane the agent was not configured with is a warning, not an error', async () => {
+    const { logger } = capture();
+    const result = await uninstall(config(), logger, {
+      dataplane: (kind, family) => {
+        const dp = new FakeDataplane(family);
+        if (kind === 'iptables') dp.teardown = () => Promise.reject(new Error('iptables-legacy: Permission denied (you must be root)'));
+        return dp;
+      },
+      detectAgent: () => Promise.resolve([]),
+    });
+    expect(result.errors).toEqual([]);
+    expect(result.warnings).toEqual(['IPv4 fake IPv4: iptables-legacy: Permission denied (you must be root)', 'IPv6 fake IPv6: iptables-legacy: Permission denied (you must be root)']);
+    expect(result.dataplanesRemoved).toEqual(['nftables IPv4', 'nftables IPv6']);
+  });
 });
 
 describe('detectRunningAgent', () => {

@@ -3,7 +3,8 @@
  * removes the state of BOTH dataplanes in both families — our nftables tables (`ip`/`ip6` <table>)
  * and the iptables chain (iptables and ip6tables: chain, jumps, rules) — whichever the agent ran
  * with, then this node's Pod annotations. A dataplane whose tool is not installed has nothing to
- * remove. Warns first when an agent still runs on this node (its health endpoint answers, or an
+ * remove; a failure on the dataplane the agent was not configured with (--dataplane) is a warning,
+ * not an error (e.g. iptables-legacy without NET_RAW where the agent ran nftables). Warns first when an agent still runs on this node (its health endpoint answers, or an
  * npl-agent process other than this one is found), since it would reinstall what is removed.
  * Idempotent; run as the chart's pre-delete hook on every node, or by hand.
  */
@@ -25,6 +26,8 @@ export interface UninstallResult {
   /** `<kind> <family>` skipped because the tool is not installed. */
   readonly dataplanesSkipped: readonly string[];
   readonly annotationsRemoved: number;
+  /** Failures on the dataplane the agent was not configured with: logged, not fatal. */
+  readonly warnings: readonly string[];
   /** Why an agent is thought to still run here (empty when none was found). */
   readonly agentRunning: readonly string[];
   readonly errors: readonly string[];
@@ -37,7 +40,14 @@ export interface UninstallDeps {
   readonly detectAgent?: () => Promise<string[]>;
 }
 
-async function removeDataplanes(deps: UninstallDeps, logger: Logger, out: { removed: string[]; skipped: string[]; errors: string[] }): Promise<void> {
+interface Outcome {
+  readonly removed: string[];
+  readonly skipped: string[];
+  readonly errors: string[];
+  readonly warnings: string[];
+}
+
+async function removeDataplanes(configured: DataplaneKind, deps: UninstallDeps, logger: Logger, out: Outcome): Promise<void> {
   for (const kind of DATAPLANE_KINDS) {
     for (const family of IP_FAMILIES) {
       const dp = deps.dataplane(kind, family);
@@ -54,7 +64,12 @@ async function removeDataplanes(deps: UninstallDeps, logger: Logger, out: { remo
         out.removed.push(what);
         logger.info({ family, dataplane: dp.describe() }, 'Removed NodePortLocal rules');
       } catch (err) {
-        out.errors.push(`${family} ${dp.describe()}: ${(err as Error).message}`);
+        const message = `${family} ${dp.describe()}: ${(err as Error).message}`;
+        if (kind === configured) out.errors.push(message);
+        else {
+          out.warnings.push(message);
+          logger.warn({ dataplane: what, err: (err as Error).message }, 'Could not remove the rules of the dataplane the agent was not configured with');
+        }
       } finally {
         dp.close();
       }
@@ -87,10 +102,10 @@ export async function uninstall(config: AgentConfig, logger: Logger, deps: Unins
       'An npl-agent still runs on this node: it will reinstall the rules and annotations removed now; stop it first (delete the DaemonSet or its Pod on this node), then run uninstall again',
     );
   }
-  const out = { removed: [] as string[], skipped: [] as string[], errors: [] as string[] };
-  await removeDataplanes(deps, logger, out);
+  const out: Outcome = { removed: [], skipped: [], errors: [], warnings: [] };
+  await removeDataplanes(config.dataplane, deps, logger, out);
   const annotationsRemoved = deps.kubeConfig ? await removeAnnotations(config, deps.kubeConfig, logger, out.errors) : 0;
-  return { dataplanesRemoved: out.removed, dataplanesSkipped: out.skipped, annotationsRemoved, agentRunning, errors: out.errors };
+  return { dataplanesRemoved: out.removed, dataplanesSkipped: out.skipped, annotationsRemoved, warnings: out.warnings, agentRunning, errors: out.errors };
 }
 
 export interface DetectOptions {
