@@ -55,7 +55,10 @@ async function freeLoopbackPort(): Promise<number> {
   return port;
 }
 
-/** Stops the API server (SIGTERM, as a crash or an upgrade would) and gives back a function that starts it again. */
+/**
+ * Stops the API server as a crash would (SIGKILL: a graceful SIGTERM can take minutes on a loaded
+ * machine while it drains watches) and gives back a function that starts it again, same command.
+ */
 async function stopApiServer(c: Cluster): Promise<() => Promise<void>> {
   const statePath = path.join(c.dir, 'state.json');
   const state = JSON.parse(readFileSync(statePath, 'utf8')) as { pids: Record<string, number> };
@@ -67,7 +70,7 @@ async function stopApiServer(c: Cluster): Promise<() => Promise<void>> {
       .filter(Boolean)
       .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
   );
-  process.kill(-pid, 'SIGTERM');
+  process.kill(-pid, 'SIGKILL');
   await eventually(() => Promise.resolve(!exists(pid)), 60_000, 'kube-apiserver stopped', 100);
   return async () => {
     const fd = openSync(path.join(c.dir, 'logs', 'kube-apiserver-restarted.log'), 'a');
