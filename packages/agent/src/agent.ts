@@ -7,10 +7,11 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
 import type { IPFamily, MappingRules, PortReserver } from '@npl/core';
 import { ephemeralOverlap, formatPortRange, IP_FAMILIES, planRestore, PortTable, restoreBackoff } from '@npl/core';
-import type { Clock, EventRecorder, ListWatchSource, Logger, Runnable } from '@npl/runtime';
+import type { Clock, EventRecorder, HealthCheck, ListWatchSource, Logger, PeriodicRunnable, Runnable, ServerRunnable } from '@npl/runtime';
 import {
   ApiEventRecorder,
   createHealthServer,
@@ -30,11 +31,13 @@ import type { AgentConfig } from './config.js';
 import { NplController } from './controller.js';
 import type { Dataplane } from './dataplane/types.js';
 import { createDataplane } from './dataplane/index.js';
+import { DataplaneHealth, livenessChecks, readinessChecks, TrackedDataplane } from './health.js';
 import type { AnnotationWriter } from './kube/annotation-writer.js';
 import { ApiAnnotationWriter, apiMessage } from './kube/annotation-writer.js';
 import type { AgentMetrics } from './metrics.js';
 import { createAgentMetrics } from './metrics.js';
 import { SocketPortReserver } from './ports/socket-reserver.js';
+import { credentialsSource, loadKubeConfig, NODE_IP_HOST, nodeListenHost, resolveListenAddress, waitForNode } from './startup.js';
 
 /** Seams for tests: everything else is built from the config. */
 export interface AgentOverrides {
@@ -77,14 +80,7 @@ export interface AgentHandle {
  * The agent's runnables in start order (stopped in reverse): Antrea's start-up order with the health
  * server first. `drift-repair` only when --verify-period is not 0. No leadership: one agent per node.
  */
-export const AGENT_RUNNABLES = ['health', 'informers', 'node-ips', 'dataplanes', 'restore', 'startup-sync', 'workers', 'drift-repair'] as const;
-
-function loadKubeConfig(config: AgentConfig): KubeConfig {
-  const kc = new KubeConfig();
-  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-  else kc.loadFromCluster();
-  return kc;
-}
+export const AGENT_RUNNABLES = ['health', 'preflight', 'informers', 'node-ips', 'dataplanes', 'restore', 'startup-sync', 'workers', 'drift-repair'] as const;
 
 /** Warn (Antrea #2381) when the NodePortLocal range overlaps the kernel ephemeral range; `text` overrides /proc. */
 export async function warnOnEphemeralOverlap(config: AgentConfig, logger: Logger, text?: string): Promise<void> {
@@ -136,6 +132,8 @@ function createInformers(sources: AgentSources, config: AgentConfig, logger: Log
 }
 
 interface KubeSides {
+  /** The API server's URL, for messages. */
+  readonly server: string;
   readonly sources: AgentSources;
   readonly annotations: AnnotationWriter;
   readonly events: EventRecorder;
@@ -143,11 +141,12 @@ interface KubeSides {
 
 function kubeSides(config: AgentConfig, logger: Logger, clock: Clock, overrides: AgentOverrides): KubeSides {
   const { sources, annotations, events } = overrides;
-  if (sources && annotations && events) return { sources, annotations, events };
-  const kc = overrides.kubeConfig ?? loadKubeConfig(config);
+  if (sources && annotations && events) return { server: 'the API server', sources, annotations, events };
+  const kc = overrides.kubeConfig ?? loadKubeConfig(config.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   const bucket = new TokenBucket(config.apiQps, config.apiBurst, clock);
   return {
+    server: kc.getCurrentCluster()?.server ?? 'the API server',
     sources: sources ?? kubeSources(kc, config),
     annotations: annotations ?? new ApiAnnotationWriter(core, () => bucket.take()),
     events:
@@ -175,6 +174,9 @@ interface AgentParts {
   readonly annotations: AnnotationWriter;
   readonly events: EventRecorder;
   readonly metrics: AgentMetrics;
+  readonly dataplaneHealth: DataplaneHealth;
+  /** Clock time at which the workers started; set by the workers runnable. */
+  workersStartedAt?: number;
 }
 
 /** The start-up steps between caches synced and workers, in Antrea's order. */
@@ -187,7 +189,8 @@ function startupRunnables(p: AgentParts): Runnable[] {
       async start() {
         const reserver = overrides.reserver ?? new SocketPortReserver();
         for (const family of IP_FAMILIES.filter((f) => controller.nodeIPs()[f])) {
-          const dp = overrides.dataplane?.(family) ?? createDataplane({ kind: config.dataplane, family, table: config.nftTable, chain: config.iptablesChain, logger });
+          const inner = overrides.dataplane?.(family) ?? createDataplane({ kind: config.dataplane, family, table: config.nftTable, chain: config.iptablesChain, logger });
+          const dp = new TrackedDataplane(inner, p.dataplaneHealth);
           dataplanes.set(family, dp);
           await dp.init();
           tables.set(family, new PortTable({ family, range: config.portRange, reserver, rules: dp }));
@@ -204,10 +207,11 @@ function startupRunnables(p: AgentParts): Runnable[] {
   ];
 }
 
-function agentRunnables(p: AgentParts, server: Runnable): Runnable[] {
-  const { config, logger, clock, controller, queue, informers } = p;
+function agentRunnables(p: AgentParts, server: Runnable, node: (signal: AbortSignal) => Promise<V1Node>, drift: PeriodicRunnable | undefined): Runnable[] {
+  const { config, logger, controller, queue, informers } = p;
   const runnables: Runnable[] = [
     server,
+    { name: 'preflight', group: 'servers', start: async (signal) => void (await node(signal)) },
     informersRunnable('informers', [informers.pods, informers.services, informers.nodes]),
     ...startupRunnables(p),
     workersRunnable({
@@ -216,20 +220,70 @@ function agentRunnables(p: AgentParts, server: Runnable): Runnable[] {
       handle: (key) => controller.syncPod(key),
       workers: config.workers,
       onError: (key, err, retryIn) => logger.error({ pod: key, err: (err as Error).message, retryInMs: retryIn }, 'Error syncing Pod, requeuing'),
-      onStarted: () => controller.enqueueAll(),
+      onStarted: () => {
+        p.workersStartedAt = p.clock.now();
+        controller.enqueueAll();
+      },
     }),
   ];
-  if (config.verifyMs > 0) {
-    const deps = { tables: p.tables, dataplanes: p.dataplanes, metrics: p.metrics, logger, events: p.events, nodeName: config.nodeName };
-    runnables.push(periodicRunnable({ name: 'drift-repair', intervalMs: config.verifyMs, clock, run: () => verifyOnce(deps) }));
-  }
+  if (drift) runnables.push(drift);
   return runnables;
+}
+
+/** The drift-repair loop, absent with --verify-period 0. */
+function driftRunnable(p: AgentParts): PeriodicRunnable | undefined {
+  const { config, logger, clock } = p;
+  if (config.verifyMs <= 0) return undefined;
+  const deps = { tables: p.tables, dataplanes: p.dataplanes, metrics: p.metrics, logger, events: p.events, nodeName: config.nodeName };
+  return periodicRunnable({ name: 'drift-repair', intervalMs: config.verifyMs, clock, run: () => verifyOnce(deps) });
+}
+
+/**
+ * The Node read once at start-up (waitForNode: retried while waiting can help); memoised so that
+ * the health server (when it listens on the node's address) and the preflight share one read.
+ */
+function nodeReader(config: AgentConfig, logger: Logger, clock: Clock, kube: KubeSides): (signal: AbortSignal) => Promise<V1Node> {
+  let pending: Promise<V1Node> | undefined;
+  const needAddress = config.healthAddress.startsWith(`${NODE_IP_HOST}:`) && !config.nodeIP;
+  return (signal) =>
+    (pending ??= waitForNode({
+      nodeName: config.nodeName,
+      read: async () => (await kube.sources.nodes.list()).items.find((n) => n.metadata?.name === config.nodeName),
+      source: credentialsSource(config.kubeconfig),
+      server: kube.server,
+      clock,
+      logger,
+      signal,
+      needAddress,
+    }));
+}
+
+/** The health server, listening on --health-address with NODE_IP resolved (from --node-ip, else the Node). */
+function healthRunnable(app: FastifyInstance, config: AgentConfig, node: (signal: AbortSignal) => Promise<V1Node>): ServerRunnable {
+  let inner: ServerRunnable | undefined;
+  return {
+    name: 'health',
+    group: 'servers',
+    async start(signal) {
+      const usesNodeIP = config.healthAddress.startsWith(`${NODE_IP_HOST}:`);
+      const ip = usesNodeIP ? (config.nodeIP ?? nodeListenHost(await node(signal))) : undefined;
+      inner = serverRunnable('health', app, resolveListenAddress(config.healthAddress, ip), '--health-address');
+      await inner.start(signal);
+    },
+    stop: () => inner?.stop?.() ?? Promise.resolve(),
+    address: () => inner?.address() ?? config.healthAddress,
+  };
+}
+
+function failing(checks: readonly HealthCheck[]): boolean {
+  return checks.some((c) => c.check() !== undefined);
 }
 
 export async function startAgent(config: AgentConfig, logger: Logger, overrides: AgentOverrides = {}): Promise<AgentHandle> {
   const clock = overrides.clock ?? realClock;
   const metrics = createAgentMetrics();
-  const { sources, annotations, events } = kubeSides(config, logger, clock, overrides);
+  const kube = kubeSides(config, logger, clock, overrides);
+  const { sources, annotations, events } = kube;
   const informers = createInformers(sources, config, logger, clock);
   const allInformers = [informers.pods, informers.services, informers.nodes] as const;
   const queue = new WorkQueue<string>({ clock });
@@ -240,21 +294,33 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
 
   let ready = false;
   let stopping = false;
-  const checks = [
-    { name: 'informers', check: () => (allInformers.every((i) => i.hasSynced()) ? undefined : 'caches not synced yet') },
-    { name: 'startup-sync', check: () => (ready ? undefined : 'start-up dataplane sync not done yet') },
-  ];
-  const health = createHealthServer({ registry: metrics.registry, checks, logger });
-  const server = serverRunnable('health', health, config.healthAddress, '--health-address');
-  const parts: AgentParts = { config, logger, clock, overrides, informers, controller, queue, tables, dataplanes, annotations, events, metrics };
+  const dataplaneHealth = new DataplaneHealth(clock, () => queue.failingKeys());
+  const parts: AgentParts = { config, logger, clock, overrides, informers, controller, queue, tables, dataplanes, annotations, events, metrics, dataplaneHealth };
+  const drift = driftRunnable(parts);
+  const inputs = {
+    clock,
+    limits: { unreadyAfterMs: config.unreadyAfterMs, stallMs: config.stallMs },
+    informers: allInformers,
+    informerNames: ['pods', 'services', 'node'],
+    started: () => ready,
+    dataplane: dataplaneHealth,
+    queue,
+    workersStartedAt: () => parts.workersStartedAt,
+    ...(drift ? { verifyOverdueMs: () => drift.overdueMs() } : {}),
+  };
+  const checks = readinessChecks(inputs);
+  const liveness = livenessChecks(inputs);
+  metrics.registry.onCollect(() => metrics.ready.set(failing(checks) ? 0 : 1));
+  const health = createHealthServer({ registry: metrics.registry, checks, liveness, logger });
+  const node = nodeReader(config, logger, clock, kube);
+  const server = healthRunnable(health, config, node);
   const manager = new Manager({ logger, clock });
-  for (const r of agentRunnables(parts, server)) manager.add(r);
+  for (const r of agentRunnables(parts, server, node, drift)) manager.add(r);
 
   await warnOnEphemeralOverlap(config, logger, overrides.ephemeralRange);
   logger.info({ node: config.nodeName, portRange: formatPortRange(config.portRange), dataplane: config.dataplane }, 'Starting NPLController');
   const readyPromise = manager.start().then(() => {
     ready = true;
-    metrics.ready.set(1);
     logger.info({ families: [...tables.keys()] }, 'NodePortLocal agent is ready');
   });
   readyPromise.catch((err: unknown) => {
@@ -271,7 +337,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
     manager,
     healthAddress: server.address(),
     ready: readyPromise,
-    isReady: () => ready,
+    isReady: () => !failing(checks),
     async stop() {
       stopping = true;
       await manager.stop();

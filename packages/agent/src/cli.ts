@@ -1,15 +1,33 @@
 #!/usr/bin/env node
 /**
  * `npl-agent [options]` runs the agent; `npl-agent uninstall [options]` removes its rules and
- * this node's annotations. Exit codes: 0 done, 1 runtime failure, 2 invalid configuration.
+ * this node's annotations. Exit codes: 0 done, 1 runtime failure, 2 invalid configuration (flags, or
+ * a start-up input waiting cannot fix: kubeconfig missing or unreadable, credentials rejected).
  */
-import { KubeConfig } from '@kubernetes/client-node';
 import { isNplError } from '@npl/core';
-import { createLogger } from '@npl/runtime';
+import { createLogger, isRuntimeError } from '@npl/runtime';
 import { startAgent } from './agent.js';
 import { AgentConfigError, HELP, parseAgentConfig } from './config.js';
 import { createDataplane } from './dataplane/index.js';
-import { uninstall } from './uninstall.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api } from '@kubernetes/client-node';
+import type { AgentConfig } from './config.js';
+import { NODE_IP_HOST, nodeListenHost, resolveListenAddress, StartupError, loadKubeConfig } from './startup.js';
+import { detectRunningAgent, uninstall } from './uninstall.js';
+
+/** Where a running agent's health endpoint would answer on this node (loopback for every-address binds). */
+async function probeAddress(config: AgentConfig, kc: KubeConfig): Promise<string | undefined> {
+  try {
+    let nodeIP = config.nodeIP;
+    if (!nodeIP && config.healthAddress.startsWith(`${NODE_IP_HOST}:`)) {
+      nodeIP = nodeListenHost(await kc.makeApiClient(CoreV1Api).readNode({ name: config.nodeName }));
+    }
+    const address = resolveListenAddress(config.healthAddress, nodeIP);
+    return address.replace(/^(0\.0\.0\.0)?:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
+  } catch {
+    return undefined;
+  }
+}
 
 function fail(message: string, code: number): never {
   process.stderr.write(`npl-agent: ${message}\n`);
@@ -26,19 +44,19 @@ async function main(argv: string[]): Promise<void> {
     throw err;
   }
   if (parsed.help) {
-    process.stdout.write(`${HELP}\n  npl-agent uninstall [options]   Remove our rules (both families) and this node's annotations\n`);
+    process.stdout.write(`${HELP}\n  npl-agent uninstall [options]   Remove both dataplanes' rules (nftables and iptables, both families) and this node's annotations\n`);
     return;
   }
   const { config } = parsed;
   const logger = createLogger({ name: 'npl-agent', level: config.logLevel });
   if (isUninstall) {
-    const kc = new KubeConfig();
-    if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-    else kc.loadFromCluster();
+    const kc = loadKubeConfig(config.kubeconfig);
     const result = await uninstall(config, logger, {
       kubeConfig: kc,
-      dataplane: (family) => createDataplane({ kind: config.dataplane, family, table: config.nftTable, chain: config.iptablesChain, logger }),
+      dataplane: (kind, family) => createDataplane({ kind, family, table: config.nftTable, chain: config.iptablesChain, logger }),
+      detectAgent: async () => detectRunningAgent({ healthAddress: await probeAddress(config, kc) }),
     });
+    if (result.agentRunning.length) process.stderr.write(`npl-agent: warning: an npl-agent still runs on this node (${result.agentRunning.join('; ')}): it will reinstall what was removed; stop it and run uninstall again\n`);
     if (result.errors.length) fail(`uninstall incomplete:\n  ${result.errors.join('\n  ')}`, 1);
     return;
   }
@@ -55,4 +73,15 @@ async function main(argv: string[]): Promise<void> {
   await agent.ready;
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => fail((err as Error).stack ?? String(err), 1));
+/** The StartupError in `err`'s cause chain, if any. */
+function startupError(err: unknown): StartupError | undefined {
+  for (let e = err; e instanceof Error; e = e.cause) if (e instanceof StartupError) return e;
+  return undefined;
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  const bad = startupError(err);
+  if (bad) fail(bad.message, 2);
+  if (isRuntimeError(err)) fail(err.message, 1);
+  fail((err as Error).stack ?? String(err), 1);
+});

@@ -14,11 +14,13 @@ describe('parseAgentConfig', () => {
       portRange: { start: 61000, end: 62000 },
       dataplane: 'nftables',
       nftTable: 'npl',
-      iptablesChain: 'NPL-NODE-PORT-LOCAL',
-      healthAddress: ':10361',
+      iptablesChain: 'ANTREA-NODE-PORT-LOCAL',
+      healthAddress: 'NODE_IP:10361',
       workers: 4,
       relistMs: 300_000,
       verifyMs: 60_000,
+      unreadyAfterMs: 60_000,
+      stallMs: 120_000,
       logLevel: 'info',
       apiQps: 50,
       apiBurst: 100,
@@ -31,6 +33,12 @@ describe('parseAgentConfig', () => {
     expect(c.portRange).toEqual({ start: 30000, end: 30100 });
     expect(c.dataplane).toBe('iptables');
     expect(c.kubeconfig).toBe('/k');
+  });
+
+  it('reads the health limits, the node IP (downward API) and explicit listen addresses', () => {
+    const c = config(['--node-name', 'n', '--unready-after', '5s', '--stall-limit', '30s', '--health-address', '127.0.0.1:10361'], { NODE_IP: '198.18.0.10' });
+    expect([c.unreadyAfterMs, c.stallMs, c.healthAddress, c.nodeIP]).toEqual([5_000, 30_000, '127.0.0.1:10361', '198.18.0.10']);
+    expect(config(['--node-name', 'n', '--health-address', '0.0.0.0:10361']).healthAddress).toBe('0.0.0.0:10361');
   });
 
   it('treats an empty variable as unset', () => {
@@ -48,6 +56,9 @@ describe('parseAgentConfig', () => {
     [['--node-name', 'n', '--nft-table', 'bad table'], {}, '--nft-table (NPL_NFT_TABLE) "bad table"'],
     [['--node-name', 'n', '--log-level', 'loud'], {}, '--log-level (NPL_LOG_LEVEL) "loud": expected one of'],
     [['--node-name', 'n', '--bogus'], {}, "Unknown option '--bogus'"],
+    [['--node-name', 'n', '--unready-after', '0'], {}, '--unready-after (NPL_UNREADY_AFTER) "0": expected a duration above 0'],
+    [['--node-name', 'n'], { NPL_STALL_LIMIT: 'soon' }, '--stall-limit (NPL_STALL_LIMIT) "soon": expected a duration'],
+    [['--node-name', 'n', '--node-ip', 'node-1'], {}, '--node-ip (NODE_IP) "node-1": expected an IPv4 or IPv6 address'],
   ])('rejects %j %j naming the flag and the value', (argv, env, message) => {
     expect(() => parseAgentConfig(argv, env)).toThrow(message);
   });

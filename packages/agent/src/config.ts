@@ -2,9 +2,10 @@
  * npl-agent configuration from flags and environment variables (a flag wins over its variable).
  * Parsing is pure; an invalid value is an `AgentConfigError` naming the flag, the variable and the value.
  */
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import type { PortRange } from '@npl/core';
-import { parsePortRange } from '@npl/core';
+import { DEFAULT_IPTABLES_CHAIN, parsePortRange } from '@npl/core';
 import { parseListenAddress } from '@npl/runtime';
 
 export type DataplaneKind = 'nftables' | 'iptables';
@@ -16,13 +17,20 @@ export interface AgentConfig {
   readonly dataplane: DataplaneKind;
   readonly nftTable: string;
   readonly iptablesChain: string;
+  /** `host:port`, `[v6]:port`, `:port` (every address) or `NODE_IP:port` (this node's IP, see nodeIP). */
   readonly healthAddress: string;
+  /** This node's IP from --node-ip (the downward API's status.hostIP); the Node's InternalIP is read when unset. */
+  readonly nodeIP?: string;
   readonly kubeconfig?: string;
   readonly workers: number;
   /** How often informers relist (safety net for stalled watches), ms. */
   readonly relistMs: number;
   /** How often the dataplane is compared with the port tables and repaired, ms (0 = never). */
   readonly verifyMs: number;
+  /** How long a watch or the dataplane may keep failing before /readyz fails, ms. */
+  readonly unreadyAfterMs: number;
+  /** How long workers or the drift-repair loop may make no progress (with work) before /healthz fails, ms. */
+  readonly stallMs: number;
   readonly logLevel: LogLevel;
   /** API client rate: requests per second and burst (0 = unlimited). */
   readonly apiQps: number;
@@ -45,12 +53,19 @@ export const OPTIONS = {
   'port-range': { env: 'NPL_PORT_RANGE', default: '61000-62000', help: 'Node ports to allocate from, start-end inclusive' },
   dataplane: { env: 'NPL_DATAPLANE', default: 'nftables', help: 'nftables (own tables ip/ip6 npl) or iptables (Antrea-compatible chain)' },
   'nft-table': { env: 'NPL_NFT_TABLE', default: 'npl', help: 'Name of our nftables tables (families ip and ip6)' },
-  'iptables-chain': { env: 'NPL_IPTABLES_CHAIN', default: 'NPL-NODE-PORT-LOCAL', help: 'nat chain for the iptables dataplane' },
-  'health-address': { env: 'NPL_HEALTH_ADDRESS', default: ':10361', help: 'Listen address of /healthz, /readyz and /metrics' },
+  'iptables-chain': { env: 'NPL_IPTABLES_CHAIN', default: DEFAULT_IPTABLES_CHAIN, help: "nat chain for the iptables dataplane (Antrea's, so either agent takes over the other's rules)" },
+  'health-address': {
+    env: 'NPL_HEALTH_ADDRESS',
+    default: 'NODE_IP:10361',
+    help: 'Listen address of /healthz, /readyz and /metrics: host:port, [v6]:port, :port (every address) or NODE_IP:port (this node)',
+  },
+  'node-ip': { env: 'NODE_IP', help: "This node's IP for NODE_IP in --health-address (downward API status.hostIP); else the Node's InternalIP" },
   kubeconfig: { env: 'KUBECONFIG', help: 'kubeconfig file; in-cluster ServiceAccount credentials when unset' },
   workers: { env: 'NPL_WORKERS', default: '4', help: 'Pods reconciled in parallel' },
   'relist-period': { env: 'NPL_RELIST_PERIOD', default: '5m', help: 'Informer relist period (safety net for stalled watches)' },
   'verify-period': { env: 'NPL_VERIFY_PERIOD', default: '60s', help: 'Dataplane drift check and repair period; 0 disables' },
+  'unready-after': { env: 'NPL_UNREADY_AFTER', default: '60s', help: '/readyz fails once a watch or the dataplane has failed this long' },
+  'stall-limit': { env: 'NPL_STALL_LIMIT', default: '2m', help: '/healthz fails once workers or the drift check made no progress this long' },
   'log-level': { env: 'NPL_LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
   'api-qps': { env: 'NPL_API_QPS', default: '50', help: 'API requests per second, as the kubelet (0 = unlimited)' },
   'api-burst': { env: 'NPL_API_BURST', default: '100', help: 'API request burst, as the kubelet' },
@@ -127,6 +142,11 @@ export function parseAgentConfig(argv: readonly string[], env: Readonly<Record<s
   return { help: false, config: buildConfig(get) };
 }
 
+function positive(ms: number, name: OptionName): number {
+  if (ms <= 0) throw new AgentConfigError(`${describe(name)} "0": expected a duration above 0 such as 30s`);
+  return ms;
+}
+
 function checkListenAddress(text: string): string {
   try {
     parseListenAddress(text, describe('health-address'));
@@ -148,6 +168,8 @@ function buildConfig(get: (name: OptionName) => string | undefined): AgentConfig
     throw new AgentConfigError(`${describe('log-level')} ${JSON.stringify(logLevel)}: expected one of ${LOG_LEVELS.join(', ')}`);
   }
   const kubeconfig = get('kubeconfig');
+  const nodeIP = get('node-ip');
+  if (nodeIP !== undefined && !isIP(nodeIP)) throw new AgentConfigError(`${describe('node-ip')} ${JSON.stringify(nodeIP)}: expected an IPv4 or IPv6 address`);
   return {
     nodeName,
     portRange: parsePortRange(get('port-range') ?? '', { field: describe('port-range') }),
@@ -155,10 +177,13 @@ function buildConfig(get: (name: OptionName) => string | undefined): AgentConfig
     nftTable: parseName(get('nft-table') as string, 'nft-table', NFT_NAME, 'a letter then up to 31 letters, digits, _ or -'),
     iptablesChain: parseName(get('iptables-chain') as string, 'iptables-chain', CHAIN_NAME, 'up to 28 letters, digits, _ or -'),
     healthAddress: checkListenAddress(get('health-address') as string),
+    ...(nodeIP ? { nodeIP } : {}),
     ...(kubeconfig ? { kubeconfig } : {}),
     workers: parseCount(get('workers') as string, 'workers', 1, 64),
     relistMs: parseDuration(get('relist-period') as string, 'relist-period'),
     verifyMs: parseDuration(get('verify-period') as string, 'verify-period'),
+    unreadyAfterMs: positive(parseDuration(get('unready-after') as string, 'unready-after'), 'unready-after'),
+    stallMs: positive(parseDuration(get('stall-limit') as string, 'stall-limit'), 'stall-limit'),
     logLevel,
     apiQps: parseCount(get('api-qps') as string, 'api-qps', 0, 10_000),
     apiBurst: parseCount(get('api-burst') as string, 'api-burst', 1, 10_000),

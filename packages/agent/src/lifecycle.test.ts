@@ -63,8 +63,8 @@ afterEach(async () => {
   agent = undefined;
 });
 
-async function start(w: World, prepare?: (dp: FakeDataplane) => void): Promise<AgentHandle> {
-  const parsed = parseAgentConfig(['--node-name', NODE, '--health-address', '127.0.0.1:0', '--verify-period', '200ms'], {});
+async function start(w: World, prepare?: (dp: FakeDataplane) => void, args: readonly string[] = []): Promise<AgentHandle> {
+  const parsed = parseAgentConfig(['--node-name', NODE, '--health-address', '127.0.0.1:0', '--verify-period', '200ms', ...args], {});
   if (parsed.help) throw new Error('unexpected');
   const destination = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -152,7 +152,7 @@ describe('npl-agent lifecycle (Manager wiring)', () => {
     );
     expect(isRuntimeError(err, 'NPL_RUNNABLE_START_FAILED')).toBe(true);
     expect((err as Error).message).toBe('runnable dataplanes failed to start: nft: command not found');
-    expect(messages(w, 'Runnable stopped').map((l) => l.runnable)).toEqual(['dataplanes', 'node-ips', 'informers', 'health']);
+    expect(messages(w, 'Runnable stopped').map((l) => l.runnable)).toEqual(['dataplanes', 'node-ips', 'informers', 'preflight', 'health']);
     expect(w.dataplanes.get('IPv4')!.closed).toBe(true);
     expect(a.isReady()).toBe(false);
     expect(messages(w, 'Agent start-up failed')).toHaveLength(1);
@@ -166,8 +166,70 @@ describe('npl-agent lifecycle (Manager wiring)', () => {
     await a.stop();
     agent = undefined;
     await expect(a.ready).rejects.toMatchObject({ code: 'NPL_MANAGER_STOPPED' });
-    expect(messages(w, 'Runnable stopped').map((l) => l.runnable)).toEqual(['startup-sync', 'restore', 'dataplanes', 'node-ips', 'informers', 'health']);
+    expect(messages(w, 'Runnable stopped').map((l) => l.runnable)).toEqual(['startup-sync', 'restore', 'dataplanes', 'node-ips', 'informers', 'preflight', 'health']);
     expect(w.annotations.patches).toEqual([]);
     expect(messages(w, 'Agent start-up failed')).toHaveLength(0);
   });
 });
+
+describe('npl-agent health on the real wiring (README "Health")', () => {
+  const probe = async (a: AgentHandle, path: '/readyz' | '/healthz'): Promise<string> => {
+    const res = await a.health.inject(path);
+    return `${res.statusCode} ${res.body}`;
+  };
+
+  it('/readyz drops while the Pod list/watch fails past --unready-after and comes back with the next list; /healthz stays 200', async () => {
+    const w = world();
+    const a = await start(w, undefined, ['--unready-after', '300ms']);
+    await a.ready;
+    expect(await probe(a, '/readyz')).toMatch(/^200 /);
+    w.pods.failLists(2, new Error('connect ECONNREFUSED 198.18.0.1:6443'));
+    w.pods.endWatches(new Error('socket hang up'));
+    await eventually(async () => (await probe(a, '/readyz')).includes('[-] pods-watch: pods list/watch failing for'), 10_000, 'readyz 503 naming the pods watch', 20);
+    expect(await probe(a, '/readyz')).toMatch(/^503 /);
+    expect(await probe(a, '/healthz')).toMatch(/^200 /);
+    expect(a.isReady()).toBe(false);
+    expect((await a.health.inject('/metrics')).body).toContain('npl_agent_ready 0');
+    await eventually(async () => (await probe(a, '/readyz')).startsWith('200 '), 15_000, 'readyz 200 again after a successful list', 50);
+    expect((await a.health.inject('/metrics')).body).toContain('npl_agent_ready 1');
+  }, 30_000);
+
+  it('/readyz drops while dataplane writes fail past --unready-after and comes back when a retry succeeds', async () => {
+    const w = world();
+    let dp: FakeDataplane | undefined;
+    const a = await start(w, (d) => (dp = d), ['--unready-after', '300ms']);
+    await a.ready;
+    dp!.failNext('add', 1_000, new Error('nft: Could not process rule: No buffer space available'));
+    w.pods.upsert(pod('web-1', '198.18.1.5'));
+    await eventually(async () => (await probe(a, '/readyz')).includes('[-] dataplane: dataplane operations failing for'), 10_000, 'readyz 503 naming the dataplane', 20);
+    expect(await probe(a, '/readyz')).toContain('No buffer space available');
+    expect(await probe(a, '/healthz')).toMatch(/^200 /);
+    dp!.failNext('add', 0);
+    await eventually(async () => (await probe(a, '/readyz')).startsWith('200 '), 15_000, 'readyz 200 after the requeued add succeeded', 50);
+    expect(dp!.mappings()).toHaveLength(1);
+  }, 30_000);
+});
+
+describe('npl-agent health listen address (security: not every address by default)', () => {
+  it("NODE_IP resolves to the Node's InternalIP and the server answers there only", async () => {
+    const w = world();
+    w.nodes.upsert({ metadata: { name: NODE }, status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }] } });
+    const parsed = parseAgentConfig(['--node-name', NODE, '--health-address', 'NODE_IP:0'], {});
+    if (parsed.help) throw new Error('unexpected');
+    expect(parseAgentConfig(['--node-name', NODE], {})).toMatchObject({ config: { healthAddress: 'NODE_IP:10361' } });
+    agent = await startAgent(parsed.config, createLogger({ name: 't', level: 'silent' }), {
+      sources: { pods: w.pods, services: w.services, nodes: w.nodes },
+      annotations: w.annotations,
+      events: w.events,
+      reserver: new FakePortReserver(),
+      ephemeralRange: '32768\t60999\n',
+      dataplane: (family) => new FakeDataplane(family),
+    });
+    await agent.ready;
+    const port = agent.healthAddress.split(':')[1];
+    expect(agent.healthAddress).toBe(`127.0.0.1:${port}`);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    await expect(fetch(`http://127.0.0.2:${port}/healthz`)).rejects.toThrow();
+  });
+});
+

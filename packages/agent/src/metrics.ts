@@ -39,6 +39,6 @@ export function createAgentMetrics(registry = new Registry()): AgentMetrics {
     dataplaneRepairs: registry.counter('npl_agent_dataplane_repairs_total', 'Dataplane drift found and repaired.'),
     dataplaneErrors: registry.counter('npl_agent_dataplane_errors_total', 'Dataplane operations that failed.'),
     queueDepth: registry.gauge('npl_agent_workqueue_depth', 'Pods waiting to be reconciled.'),
-    ready: registry.gauge('npl_agent_ready', '1 once the start-up sync is done and workers run.'),
+    ready: registry.gauge('npl_agent_ready', '1 while every /readyz check passes (recomputed at each scrape).'),
   };
 }

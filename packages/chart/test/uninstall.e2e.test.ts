@@ -78,7 +78,11 @@ describeWithCluster('chart uninstall path: npl-agent uninstall on every node aft
 
   it('an uninstall next to a running agent is undone by that agent (why the hook stops the agents first)', async () => {
     const node = get().nodes[0] as ClusterNode;
-    expect(await uninstall(node)).toContain('"annotationsRemoved":1');
+    const out = await uninstall(node);
+    expect(out).toContain('"annotationsRemoved":1');
+    expect(out).toContain(`npl-agent: warning: an npl-agent still runs on this node (health endpoint http://${node.ip}:10361/healthz answered HTTP 200; process `);
+    expect(out).toContain(`--health-address ${node.ip}:10361`);
+    expect(out).not.toContain(`--health-address ${get().nodes[1]!.ip}:10361`);
     const [port] = await eventually(async () => ((await annotatedPorts('web-0')).length === 1 ? annotatedPorts('web-0') : undefined), 30_000, 'annotation restored');
     await eventually(async () => (await mappedPorts(node)).includes(port ?? -1), 30_000, 'mapping restored by the running agent');
   }, T);
@@ -91,7 +95,11 @@ describeWithCluster('chart uninstall path: npl-agent uninstall on every node aft
       expect(await mappedPorts(node)).toContain(ports[0]);
     }
 
-    for (const node of get().nodes) expect(await uninstall(node)).toContain('"annotationsRemoved":1');
+    for (const node of get().nodes) {
+      const out = await uninstall(node);
+      expect(out).toContain('"annotationsRemoved":1');
+      expect(out).not.toContain('still runs on this node');
+    }
 
     for (const node of get().nodes) expect(await get().exec(node.netns, ['nft', 'list', 'tables'])).not.toMatch(/\btable ip6? npl\b/);
     for (const p of pods()) expect(await annotatedPorts(p)).toEqual([]);

@@ -123,7 +123,8 @@ function restoreEntry(
   entry: ParsedNplEntry,
   options: RestoreOptions,
 ): { family: IPFamily; mapping: RestoredMapping } | { reason: RestoreSkipReason } {
-  if (!isCompleteNplEntry(entry)) return { reason: 'incomplete-entry' };
+  // Antrea reads an entry without a `protocol` field as protocol "": an incomplete rule, not restored.
+  if (!isCompleteNplEntry(entry) || entry.protocolMissing) return { reason: 'incomplete-entry' };
   const family = entry.ipFamily;
   if (!options.families.includes(family)) return { reason: 'family-not-enabled' };
   const podIP = podIPForFamily(pod, family);

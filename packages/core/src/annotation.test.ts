@@ -97,20 +97,20 @@ describe('parseNplAnnotation', () => {
     [
       'v0.13-v1.3: no protocol, read as tcp',
       '[{"podPort":8080,"nodeIP":"10.10.10.10","nodePort":61002}]',
-      [{ ...v4(8080, 61002), index: 0, legacyFormat: true }],
+      [{ ...v4(8080, 61002), index: 0, legacyFormat: true, protocolMissing: true }],
     ],
     [
       'v1.4-v1.6: protocols array, one entry per protocol sharing the nodePort',
       '[{"podPort":8080,"nodeIP":"10.10.10.10","nodePort":61002,"protocols":["tcp","udp"]}]',
       [
-        { ...v4(8080, 61002), index: 0, legacyFormat: true },
-        { ...v4(8080, 61002, 'udp'), index: 0, legacyFormat: true },
+        { ...v4(8080, 61002), index: 0, legacyFormat: true, protocolMissing: true },
+        { ...v4(8080, 61002, 'udp'), index: 0, legacyFormat: true, protocolMissing: true },
       ],
     ],
     [
       'v1.4-v1.6: duplicate protocols read once',
       '[{"podPort":8080,"nodeIP":"10.10.10.10","nodePort":61002,"protocols":["udp","udp"]}]',
-      [{ ...v4(8080, 61002, 'udp'), index: 0, legacyFormat: true }],
+      [{ ...v4(8080, 61002, 'udp'), index: 0, legacyFormat: true, protocolMissing: true }],
     ],
     [
       'v1.7-v1.15: protocol wins over the deprecated protocols',

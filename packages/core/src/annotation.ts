@@ -52,6 +52,12 @@ interface ParsedCommon {
    * an annotation even when its mappings are unchanged (see annotationUpToDate).
    */
   readonly legacyFormat: boolean;
+  /**
+   * Set when the source object has no `protocol` field (v0.13-v1.6 shapes). The protocol is then
+   * inferred for consumers (tcp, or each of `protocols`), but Antrea's restore reads such an entry
+   * as protocol "" — an incomplete rule it does not restore — and so does planRestore.
+   */
+  readonly protocolMissing?: true;
 }
 
 /** A restorable entry. */
@@ -191,19 +197,19 @@ function readString(fields: Fields, name: string, index: number): string | undef
   return value;
 }
 
-function readProtocols(fields: Fields, index: number): { protocols: string[]; legacy: boolean } {
+function readProtocols(fields: Fields, index: number): { protocols: string[]; legacy: boolean; missing?: true } {
   const hasProtocols = fields.has('protocols');
   const protocol = readString(fields, 'protocol', index);
   if (protocol !== undefined) return { protocols: [protocol], legacy: hasProtocols };
   const list = fields.get('protocols');
-  if (list === undefined || list === null) return { protocols: ['tcp'], legacy: true };
+  if (list === undefined || list === null) return { protocols: ['tcp'], legacy: true, missing: true };
   if (!Array.isArray(list)) throw fieldError(index, 'protocols', 'an array of strings', list);
   const protocols = list.map((item: unknown, i) => {
     if (item === null) return '';
     if (typeof item !== 'string') throw fieldError(index, `protocols[${i}]`, 'a string', item);
     return item;
   });
-  return { protocols: protocols.length === 0 ? [''] : [...new Set(protocols)], legacy: true };
+  return { protocols: protocols.length === 0 ? [''] : [...new Set(protocols)], legacy: true, missing: true };
 }
 
 function readEntry(item: unknown, index: number): ParsedNplEntry[] {
@@ -214,12 +220,12 @@ function readEntry(item: unknown, index: number): ParsedNplEntry[] {
   const podPort = readInt(fields, 'podPort', index);
   const nodeIP = readString(fields, 'nodeIP', index) ?? '';
   const nodePort = readInt(fields, 'nodePort', index);
-  const { protocols, legacy } = readProtocols(fields, index);
+  const { protocols, legacy, missing } = readProtocols(fields, index);
   const rawFamily = readString(fields, 'ipFamily', index);
   const ipFamily: IPFamily = rawFamily === 'IPv6' ? 'IPv6' : 'IPv4';
   const legacyFormat = legacy || (rawFamily !== 'IPv4' && rawFamily !== 'IPv6');
   return protocols.map((protocol): ParsedNplEntry => {
-    const common = { index, legacyFormat, podPort, nodeIP, nodePort, ipFamily };
+    const common = { index, legacyFormat, podPort, nodeIP, nodePort, ipFamily, ...(missing ? { protocolMissing: true as const } : {}) };
     const incomplete = incompleteReason(podPort, nodePort, protocol);
     if (incomplete) return { ...common, protocol, incomplete };
     return { ...common, protocol: protocol as Protocol };

@@ -321,6 +321,39 @@ describe('TestInitIncompleteRuleInAnnotation', () => {
   });
 });
 
+describe('TestInitIncompleteRuleInAnnotation (no protocol)', () => {
+  async function restoreAndSync(text: string) {
+    const pod = testPod();
+    pod.metadata!.annotations = { [NPL_ANNOTATION_KEY]: text };
+    const plan = planRestore([pod], { range: TEST_RANGE, families: ['IPv4'] });
+    const g = new NplHarness();
+    await g.table().restore(plan.mappings.IPv4);
+    g.putPod(pod);
+    g.putService(testService());
+    await g.sync();
+    return { plan, g };
+  }
+
+  it('an entry without a protocol field (v0.13-v1.6 shape) is incomplete for Antrea: not restored, its port reallocated and the annotation rewritten', async () => {
+    for (const text of [
+      '[{"podPort":80,"nodeIP":"10.10.10.10","nodePort":61005}]',
+      '[{"podPort":80,"nodeIP":"10.10.10.10","nodePort":61005,"protocols":["tcp"]}]',
+    ]) {
+      const { plan, g } = await restoreAndSync(text);
+      expect(plan.mappings.IPv4).toEqual([]);
+      expect(plan.skipped).toEqual([{ podKey: 'default/test-pod', index: 0, reason: 'incomplete-entry' }]);
+      expect(g.check([{ podPort: 80, nodePort: 61000 }])).toEqual([]);
+      expect(g.annotationText()).toContain('"protocol":"tcp","ipFamily":"IPv4"');
+    }
+  });
+
+  it('the same entry with its protocol is restored and keeps its node port', async () => {
+    const { plan, g } = await restoreAndSync('[{"podPort":80,"nodeIP":"10.10.10.10","nodePort":61005,"protocol":"tcp"}]');
+    expect(plan.mappings.IPv4).toEqual([expect.objectContaining({ nodePort: 61005, protocol: 'tcp' })]);
+    expect(g.check([{ podPort: 80, nodePort: 61005 }])).toEqual([]);
+  });
+});
+
 describe('TestNodePortAlreadyBoundTo', () => {
   it('node port already bound to: when 61000/tcp cannot be bound, 61001 is chosen and annotated', async () => {
     const g = new NplHarness();

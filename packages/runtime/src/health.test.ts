@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { createHealthServer, parseListenAddress } from './health.js';
+import { FakeClock } from './clock.js';
+import { createHealthServer, FailureStreak, parseListenAddress, streakCheck } from './health.js';
 import { Registry } from './metrics.js';
 
 describe('health server', () => {
@@ -59,5 +60,31 @@ describe('parseListenAddress', () => {
 
   it.each(['8080', 'host:', 'a:b', ':65536', '::1:80', ''])('rejects %j naming the flag', (text) => {
     expect(() => parseListenAddress(text, '--health-address')).toThrow(`--health-address ${JSON.stringify(text)}: expected host:port`);
+  });
+});
+
+describe('FailureStreak and streakCheck (nothing latches)', () => {
+  it('passes until failures have lasted the limit, fails naming the last error, passes again after one success', async () => {
+    const clock = new FakeClock();
+    const streak = new FailureStreak(clock);
+    const check = streakCheck('watches', 'pods list/watch', streak, 60_000);
+    expect(check.check()).toBeUndefined();
+    streak.fail(new Error('connect ECONNREFUSED'));
+    await clock.advance(59_999);
+    streak.fail(new Error('connect ECONNREFUSED again'));
+    expect(check.check()).toBeUndefined();
+    await clock.advance(1);
+    expect(check.check()).toBe('pods list/watch failing for 60 s (limit 60 s): connect ECONNREFUSED again');
+    expect(streak.failingForMs()).toBe(60_000);
+    streak.succeed();
+    expect(check.check()).toBeUndefined();
+    expect(streak.failingForMs()).toBe(0);
+    expect(streak.lastFailureAt()).toBe(59_999);
+    await clock.advance(10_000);
+    streak.fail();
+    await clock.advance(59_000);
+    expect(check.check()).toBeUndefined();
+    await clock.advance(1_000);
+    expect(check.check()).toBe('pods list/watch failing for 60 s (limit 60 s)');
   });
 });

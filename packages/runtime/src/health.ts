@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { fastify } from 'fastify';
 import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
 import type { Registry } from './metrics.js';
 
 /** A named probe check: `check()` returns undefined when it passes, else why not (shown in the body). */
@@ -60,4 +61,66 @@ export function parseListenAddress(text: string, field: string): { host: string;
   }
   const host = m[1] ?? m[2] ?? '';
   return { host: host === '' ? '0.0.0.0' : host, port };
+}
+
+/**
+ * A run of consecutive failures of one thing (a watch, a dataplane): when it began and when it last
+ * failed; a success ends it. Health checks compare its length with a limit, so readiness drops while
+ * the failure lasts and comes back with the first success: nothing latches.
+ */
+export class FailureStreak {
+  private since: number | undefined;
+  private last: number | undefined;
+  private lastError: string | undefined;
+
+  private readonly clock: Pick<Clock, 'now'>;
+
+  constructor(clock: Pick<Clock, 'now'>) {
+    this.clock = clock;
+  }
+
+  /** Records a failure now; starts the streak unless one runs. */
+  fail(err?: unknown): void {
+    const now = this.clock.now();
+    this.since ??= now;
+    this.last = now;
+    if (err !== undefined) this.lastError = err instanceof Error ? err.message : JSON.stringify(err);
+  }
+
+  /** Ends the streak. */
+  succeed(): void {
+    this.since = undefined;
+    this.lastError = undefined;
+  }
+
+  /** How long failures have gone on without a success, ms; 0 when the last outcome was a success. */
+  failingForMs(): number {
+    return this.since === undefined ? 0 : this.clock.now() - this.since;
+  }
+
+  /** When the last failure happened (any streak), undefined if none ever did. */
+  lastFailureAt(): number | undefined {
+    return this.last;
+  }
+
+  /** The message of the streak's last failure, when one was given. */
+  error(): string | undefined {
+    return this.lastError;
+  }
+}
+
+/**
+ * A check that fails while `streak` has lasted at least `limitMs` (e.g. a watch that cannot be
+ * re-established for 60 s), naming `what` and the last error; passes again at the next success.
+ */
+export function streakCheck(name: string, what: string, streak: FailureStreak, limitMs: number): HealthCheck {
+  return {
+    name,
+    check() {
+      const ms = streak.failingForMs();
+      if (ms === 0 || ms < limitMs) return undefined;
+      const err = streak.error();
+      return `${what} failing for ${Math.round(ms / 1000)} s (limit ${Math.round(limitMs / 1000)} s)${err ? `: ${err}` : ''}`;
+    },
+  };
 }

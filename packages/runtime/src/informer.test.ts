@@ -73,6 +73,27 @@ describe('Informer', () => {
     await informer.stop();
   });
 
+  it('counts list/watch failures as one streak from the first failure until a list succeeds (readiness input)', async () => {
+    const { clock, source, informer } = setup();
+    informer.start();
+    await flushMicrotasks();
+    expect(informer.hasSynced()).toBe(true);
+    expect(informer.failures.failingForMs()).toBe(0);
+    source.failLists(3, new Error('connect ECONNREFUSED'));
+    source.endWatches(new Error('socket hang up'));
+    await flushMicrotasks();
+    expect(informer.failures.error()).toBe('socket hang up');
+    await clock.advance(1_100);
+    expect(informer.failures.failingForMs()).toBe(1_100);
+    expect(informer.failures.error()).toBe('connect ECONNREFUSED');
+    await clock.advance(2_200 + 4_400);
+    expect(informer.failures.failingForMs()).toBeGreaterThanOrEqual(7_000);
+    await clock.advance(8_800);
+    expect(informer.failures.failingForMs()).toBe(0);
+    expect(source.lists).toBe(5);
+    await informer.stop();
+  });
+
   it('relists after a watch error and emits the deletes it missed', async () => {
     const { clock, source, events, informer } = setup();
     source.upsert(pod('p1'));

@@ -10,6 +10,7 @@ import type { BackoffPolicy } from './backoff.js';
 import { backoffDelay } from './backoff.js';
 import type { Clock } from './clock.js';
 import { realClock } from './clock.js';
+import { FailureStreak } from './health.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -71,12 +72,15 @@ export class Informer<T extends KubernetesObject> {
   private relistRequested = false;
   /** Relists done so far (the first list included); for metrics and tests. */
   relists = 0;
+  /** List/watch failures since the last successful list (a failed watch counts until the relist succeeds). */
+  readonly failures: FailureStreak;
 
   private readonly options: InformerOptions<T>;
 
   constructor(options: InformerOptions<T>) {
     this.options = options;
     this.clock = options.clock ?? realClock;
+    this.failures = new FailureStreak(this.clock);
   }
 
   on(event: 'add' | 'delete', fn: (obj: T) => void): void;
@@ -132,6 +136,7 @@ export class Informer<T extends KubernetesObject> {
         if (outcome.error !== undefined) throw toError(outcome.error);
       } catch (err) {
         if (this.abort.signal.aborted) break;
+        this.failures.fail(err);
         this.report(err, 'list/watch');
         await this.clock.sleep(backoffDelay(this.options.backoff ?? DEFAULT_BACKOFF, attempt++), this.abort.signal).catch(() => undefined);
       }
@@ -141,6 +146,7 @@ export class Informer<T extends KubernetesObject> {
   private async listOnce(): Promise<void> {
     const { items, resourceVersion } = await this.options.source.list();
     this.relists++;
+    this.failures.succeed();
     this.replace(items);
     this.lastResourceVersion = resourceVersion;
     if (!this.syncedFlag) {

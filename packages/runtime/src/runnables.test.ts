@@ -124,3 +124,30 @@ describe('untilAborted', () => {
     await expect(p).rejects.toThrow('bye');
   });
 });
+
+describe('periodicRunnable.overdueMs (liveness input)', () => {
+  it('is 0 while on time, grows while a run hangs past the interval, and is 0 again once it ends', async () => {
+    const clock = new FakeClock();
+    let release: (() => void) | undefined;
+    const r = periodicRunnable({
+      name: 'verify',
+      intervalMs: 1_000,
+      clock,
+      run: () => (clock.now() >= 2_000 ? new Promise<void>((resolve) => (release = resolve)) : Promise.resolve()),
+    });
+    expect(r.overdueMs()).toBe(0);
+    await r.start(signal());
+    await clock.advance(1_500);
+    expect(r.overdueMs()).toBe(0);
+    await clock.advance(500);
+    expect(release).toBeDefined();
+    await clock.advance(5_000);
+    expect(r.overdueMs()).toBe(5_000);
+    release!();
+    await clock.advance(0);
+    expect(r.overdueMs()).toBe(0);
+    await r.stop!();
+    expect(r.overdueMs()).toBe(0);
+  });
+});
+

@@ -101,17 +101,27 @@ export interface PeriodicRunnableOptions {
   readonly needsLeadership?: boolean;
 }
 
+export interface PeriodicRunnable extends Runnable {
+  /**
+   * How far the loop is behind, ms: time since the last run ended (or the loop started) minus the
+   * interval; 0 before start, after stop, and while on time. It grows while a run hangs.
+   */
+  overdueMs(): number;
+}
+
 /** A loop calling `run` every `intervalMs` until stopped; stop waits for a run in progress. */
-export function periodicRunnable(options: PeriodicRunnableOptions): Runnable {
+export function periodicRunnable(options: PeriodicRunnableOptions): PeriodicRunnable {
   const clock = options.clock ?? realClock;
   const abort = new AbortController();
   let loop: Promise<void> | undefined;
+  let lastEnd: number | undefined;
   const once = async (): Promise<void> => {
     try {
       await options.run(abort.signal);
     } catch (err) {
       options.onError?.(err);
     }
+    lastEnd = clock.now();
   };
   const body = async (): Promise<void> => {
     if (options.immediate) await once();
@@ -129,12 +139,17 @@ export function periodicRunnable(options: PeriodicRunnableOptions): Runnable {
     ...(options.needsLeadership ? { needsLeadership: true } : {}),
     start(signal) {
       signal.addEventListener('abort', () => abort.abort(signal.reason), { once: true });
+      lastEnd = clock.now();
       loop = body();
       return Promise.resolve();
     },
     async stop() {
       abort.abort(new Error(`${options.name} stopped`));
       await loop;
+    },
+    overdueMs() {
+      if (lastEnd === undefined || abort.signal.aborted) return 0;
+      return Math.max(0, clock.now() - lastEnd - options.intervalMs);
     },
   };
 }

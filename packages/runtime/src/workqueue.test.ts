@@ -155,3 +155,35 @@ describe('runWorkers', () => {
     expect(maxInFlight).toBe(1);
   });
 });
+
+describe('WorkQueue.stalledForMs (liveness input)', () => {
+  it('is 0 without work, counts from when work arrived, resets on each finished key, ignores delayed keys', async () => {
+    const clock = new FakeClock();
+    const q = new WorkQueue({ clock });
+    await clock.advance(10_000);
+    expect(q.stalledForMs()).toBe(0);
+    q.addRateLimited('later');
+    await clock.advance(1_000);
+    expect(q.stalledForMs()).toBe(0);
+    q.add('a');
+    q.add('b');
+    await clock.advance(500);
+    expect(q.stalledForMs()).toBe(500);
+    const a = await q.get();
+    await clock.advance(30_000);
+    expect(q.stalledForMs()).toBe(30_500);
+    q.done(a!);
+    expect(q.stalledForMs()).toBe(0 + 0);
+    await clock.advance(200);
+    expect(q.stalledForMs()).toBe(200);
+    q.done((await q.get())!);
+    expect(q.stalledForMs()).toBe(0);
+    await clock.advance(1_000);
+    expect(q.stalledForMs()).toBe(1_000);
+    q.done((await q.get())!);
+    expect(q.stalledForMs()).toBe(0);
+    expect(q.failingKeys()).toBe(1);
+    q.forget('later');
+    expect(q.failingKeys()).toBe(0);
+  });
+});

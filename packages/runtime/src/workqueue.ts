@@ -24,15 +24,18 @@ export class WorkQueue<K = string> {
   private readonly delayed = new Map<K, { due: number; timer: TimerHandle }>();
   private waiters: ((key: K | undefined) => void)[] = [];
   private shuttingDown = false;
+  private lastProgressAt: number;
 
   constructor(options: WorkQueueOptions = {}) {
     this.clock = options.clock ?? realClock;
     this.backoff = options.backoff ?? POD_REQUEUE_BACKOFF;
+    this.lastProgressAt = this.clock.now();
   }
 
   /** Queue `key` now. No-op when it already waits or after shutdown. */
   add(key: K): void {
     if (this.shuttingDown || this.dirty.has(key)) return;
+    if (!this.hasWork()) this.lastProgressAt = this.clock.now();
     this.dirty.add(key);
     if (this.processing.has(key)) return;
     const waiter = this.waiters.shift();
@@ -77,6 +80,11 @@ export class WorkQueue<K = string> {
     this.failures.delete(key);
   }
 
+  /** Keys whose last attempt failed (counted by addRateLimited, not yet forgotten). */
+  failingKeys(): number {
+    return this.failures.size;
+  }
+
   /** Failures counted for `key` since the last `forget`. */
   retries(key: K): number {
     return this.failures.get(key) ?? 0;
@@ -99,6 +107,7 @@ export class WorkQueue<K = string> {
 
   /** Mark `key` processed; if it was added meanwhile, it is queued again. */
   done(key: K): void {
+    this.lastProgressAt = this.clock.now();
     this.processing.delete(key);
     if (this.dirty.has(key)) {
       this.dirty.delete(key);
@@ -109,6 +118,19 @@ export class WorkQueue<K = string> {
   /** Keys waiting now (not delayed, not in flight). */
   length(): number {
     return this.queue.length;
+  }
+
+  /**
+   * How long the queue has had work (keys waiting or in flight; delayed keys do not count) without
+   * a key being finished, ms: since the later of the last `done` and the moment work arrived at an
+   * empty queue. 0 when it has no work. A liveness check compares it with a deadline.
+   */
+  stalledForMs(): number {
+    return this.hasWork() ? this.clock.now() - this.lastProgressAt : 0;
+  }
+
+  private hasWork(): boolean {
+    return this.queue.length > 0 || this.processing.size > 0;
   }
 
   /** True when nothing waits, nothing is in flight and no delayed add is pending. */
