@@ -380,6 +380,7 @@ async function restoreMappings({ informers, tables, annotations, logger, config 
   }
   for (const s of plan.skipped) logger.info({ pod: s.podKey, index: s.index, reason: s.reason }, 'Not restoring NodePortLocal mapping');
   for (const [family, table] of tables) {
+    for (const h of plan.hints[family]) table.hintPort(h.podKey, h.podPort, h.protocol, h.nodePort);
     const result = await table.restore(plan.mappings[family]);
     for (const s of result.skipped) logger.warn({ pod: s.entry.podKey, nodePort: s.entry.nodePort, reason: s.reason, family }, 'Cannot bind to local port, skipping it');
     logger.info({ family, restored: result.restored.length, skipped: result.skipped.length }, 'Restored NodePortLocal mappings');

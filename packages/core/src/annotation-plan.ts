@@ -82,6 +82,20 @@ export interface RestorePlan {
   /** Pods whose annotation is removed before workers start: unparseable, or the Pod has no IP. */
   readonly removeAnnotation: readonly { readonly podKey: PodKey; readonly reason: 'invalid-annotation' | 'no-pod-ip'; readonly detail?: string }[];
   readonly skipped: readonly { readonly podKey: PodKey; readonly index: number; readonly reason: RestoreSkipReason }[];
+  /**
+   * The node ports of Pods whose annotation is removed because they have no IP, per family: not
+   * restored (Antrea's TestInitMissingPodIP), only offered back to the same endpoint once the Pod has
+   * an IP again (PortTable.hintPort), so a restarted node's Pods keep their ports. Complete entries
+   * of an enabled family inside the range only.
+   */
+  readonly hints: Readonly<Record<IPFamily, readonly PortHintEntry[]>>;
+}
+
+export interface PortHintEntry {
+  readonly podKey: PodKey;
+  readonly podPort: number;
+  readonly protocol: Protocol;
+  readonly nodePort: number;
 }
 
 /**
@@ -93,6 +107,7 @@ export function planRestore(pods: readonly V1Pod[], options: RestoreOptions): Re
   const mappings: Record<IPFamily, RestoredMapping[]> = { IPv4: [], IPv6: [] };
   const removeAnnotation: RestorePlan['removeAnnotation'][number][] = [];
   const skipped: RestorePlan['skipped'][number][] = [];
+  const hints: Record<IPFamily, PortHintEntry[]> = { IPv4: [], IPv6: [] };
   for (const pod of pods) {
     const text = nplAnnotationOf(pod);
     if (text === undefined) continue;
@@ -106,6 +121,10 @@ export function planRestore(pods: readonly V1Pod[], options: RestoreOptions): Re
     }
     if (!(pod.status?.podIPs ?? []).some((ip) => ip.ip)) {
       removeAnnotation.push({ podKey: key, reason: 'no-pod-ip' });
+      for (const e of entries) {
+        if (!isCompleteNplEntry(e) || e.protocolMissing || !options.families.includes(e.ipFamily) || !inPortRange(options.range, e.nodePort)) continue;
+        hints[e.ipFamily].push({ podKey: key, podPort: e.podPort, protocol: e.protocol, nodePort: e.nodePort });
+      }
       continue;
     }
     entries.forEach((entry) => {
@@ -114,7 +133,7 @@ export function planRestore(pods: readonly V1Pod[], options: RestoreOptions): Re
       else mappings[verdict.family].push(verdict.mapping);
     });
   }
-  return { mappings, removeAnnotation, skipped };
+  return { mappings, removeAnnotation, skipped, hints };
 }
 
 function restoreEntry(

@@ -1,7 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
 import { isNplError } from './errors.js';
-import { PortTable, restoreBackoff, type RestoredMapping } from './port-table.js';
+import { PORT_HINT_TTL_MS, PortTable, restoreBackoff, type RestoredMapping } from './port-table.js';
 import { FakeMappingRules, FakePortReserver } from './testing/index.js';
 import type { IPFamily, Protocol } from './types.js';
 
@@ -480,5 +480,56 @@ describe('PortTable locking', () => {
     expect(good.status).toBe('fulfilled');
     expect(t.entries().map((e) => e.podKey)).toEqual(['ns/good']);
     expect(reserver.isHeld(61000, 'tcp', 'IPv4')).toBe(false);
+  });
+});
+
+describe('port hints (a Pod that lost its IP gets its node port back)', () => {
+  function hinted(range = { start: startPort, end: startPort + 3 }) {
+    let now = 1_000;
+    const reserver = new FakePortReserver();
+    const rules = new FakeMappingRules('IPv4');
+    const table = new PortTable({ family: 'IPv4', range, reserver, rules, now: () => now });
+    return { table, reserver, advance: (ms: number) => (now += ms) };
+  }
+
+  it('gives the hinted endpoint its old port, once; other endpoints skip it while another port is free', async () => {
+    const { table } = hinted();
+    table.hintPort(podKey, 80, 'tcp', startPort + 2);
+    expect((await table.addRule('default/other', '10.0.0.2', 80, 'tcp')).nodePort).toBe(startPort);
+    expect((await table.addRule('default/other', '10.0.0.2', 81, 'tcp')).nodePort).toBe(startPort + 1);
+    expect((await table.addRule('default/other', '10.0.0.2', 82, 'tcp')).nodePort).toBe(startPort + 3);
+    expect((await table.addRule(podKey, '10.0.0.1', 80, 'tcp')).nodePort).toBe(startPort + 2);
+    await table.deleteRule(podKey, 80, 'tcp');
+    // Consumed: a second add is an ordinary allocation.
+    expect((await table.addRule(podKey, '10.0.0.1', 80, 'tcp')).nodePort).toBe(startPort + 2);
+  });
+
+  it('is only a preference: another endpoint takes the hinted port when nothing else is free, and the hinted one then gets another', async () => {
+    const { table } = hinted({ start: startPort, end: startPort + 1 });
+    table.hintPort(podKey, 80, 'tcp', startPort + 1);
+    expect((await table.addRule('default/a', '10.0.0.2', 80, 'tcp')).nodePort).toBe(startPort);
+    expect((await table.addRule('default/b', '10.0.0.3', 80, 'tcp')).nodePort).toBe(startPort + 1);
+    await table.deleteRule('default/a', 80, 'tcp');
+    expect((await table.addRule(podKey, '10.0.0.1', 80, 'tcp')).nodePort).toBe(startPort);
+  });
+
+  it('is per protocol and family-table, ignores ports outside the range, and expires after PORT_HINT_TTL_MS', async () => {
+    const { table, advance } = hinted();
+    table.hintPort(podKey, 80, 'tcp', startPort + 2);
+    table.hintPort(podKey, 81, 'tcp', 30000);
+    // udp does not see tcp's hint.
+    expect((await table.addRule('default/other', '10.0.0.2', 80, 'udp')).nodePort).toBe(startPort);
+    expect((await table.addRule(podKey, '10.0.0.1', 81, 'tcp')).nodePort).toBe(startPort + 1);
+    advance(PORT_HINT_TTL_MS);
+    // Expired: no longer skipped by others, no longer preferred.
+    expect((await table.addRule('default/other', '10.0.0.2', 81, 'tcp')).nodePort).toBe(startPort + 2);
+    expect((await table.addRule(podKey, '10.0.0.1', 80, 'tcp')).nodePort).toBe(startPort + 3);
+  });
+
+  it('a hinted port that cannot be bound (taken outside the agent) falls back to a free one', async () => {
+    const { table, reserver } = hinted();
+    reserver.makeUnavailable(startPort + 2, 'tcp');
+    table.hintPort(podKey, 80, 'tcp', startPort + 2);
+    expect((await table.addRule(podKey, '10.0.0.1', 80, 'tcp')).nodePort).toBe(startPort);
   });
 });

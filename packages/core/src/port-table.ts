@@ -4,6 +4,7 @@
  * Sockets and rules are injected (`PortReserver`, `MappingRules`); the table itself does no I/O.
  */
 import { NplError } from './errors.js';
+import { inPortRange } from './port-range.js';
 import type { DnatMapping, IPFamily, PodKey, PortEntry, PortRange, Protocol } from './types.js';
 
 /** A held node port. */
@@ -51,6 +52,17 @@ export interface PortTableOptions {
   readonly range: PortRange;
   readonly reserver: PortReserver;
   readonly rules: MappingRules;
+  /** Milliseconds clock for port hints' expiry (default Date.now). */
+  readonly now?: () => number;
+}
+
+/** How long a port hint (see PortTable.hintPort) holds its port back from other endpoints. */
+export const PORT_HINT_TTL_MS = 10 * 60_000;
+
+interface PortHint {
+  readonly nodePort: number;
+  readonly protocol: Protocol;
+  readonly expiresAt: number;
 }
 
 interface Slot {
@@ -118,6 +130,9 @@ export class PortTable {
   private readonly byEndpoint = new Map<string, Slot>();
   private readonly byNodePort = new Map<string, Slot>();
   private readonly mutex = new AsyncMutex();
+  /** endpointKey -> the node port that endpoint had before it lost its Pod IP. */
+  private readonly hints = new Map<string, PortHint>();
+  private readonly now: () => number;
   private searchStart: number;
 
   constructor(opts: PortTableOptions) {
@@ -132,6 +147,19 @@ export class PortTable {
     this.reserver = opts.reserver;
     this.rules = opts.rules;
     this.searchStart = opts.range.start;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Remembers that the pod endpoint had `nodePort` (an annotation removed because its Pod had no
+   * IP, Antrea's TestInitMissingPodIP). When the endpoint gets a mapping again within
+   * PORT_HINT_TTL_MS, addRule gives it that port if it is still free, so a restarted node's Pods keep
+   * their node ports; meanwhile other endpoints get it only when no other port is free. A hint is
+   * only a preference: nothing is reserved, and a port outside the range is ignored.
+   */
+  hintPort(podKey: PodKey, podPort: number, protocol: Protocol, nodePort: number): void {
+    if (!inPortRange(this.range, nodePort)) return;
+    this.hints.set(endpointKey(podKey, podPort, protocol), { nodePort, protocol, expiresAt: this.now() + PORT_HINT_TTL_MS });
   }
 
   /**
@@ -153,7 +181,7 @@ export class PortTable {
       if (existing) {
         throw new NplError('NPL_DUPLICATE_ENTRY', `existing nodeport entry for ${podIP}:${podPort}:${protocol}`);
       }
-      const { nodePort, reservation } = await this.getFreePort(protocol);
+      const { nodePort, reservation } = (await this.takeHintedPort(podKey, podPort, protocol)) ?? (await this.getFreePort(protocol));
       const entry: PortEntry = Object.freeze({
         family: this.family,
         protocol,
@@ -314,18 +342,47 @@ export class PortTable {
       .sort((a, b) => compareEntries(a.entry, b.entry));
   }
 
+  /** The endpoint's hinted port, reserved, when it has a live hint and the port is free; the hint is consumed. */
+  private async takeHintedPort(podKey: PodKey, podPort: number, protocol: Protocol): Promise<{ nodePort: number; reservation: PortReservation } | undefined> {
+    const key = endpointKey(podKey, podPort, protocol);
+    const hint = this.liveHints().get(key);
+    if (!hint) return undefined;
+    this.hints.delete(key);
+    if (this.byNodePort.has(nodePortKey(hint.nodePort, protocol))) return undefined;
+    const reservation = await this.tryReserve(hint.nodePort, protocol);
+    return reservation ? { nodePort: hint.nodePort, reservation } : undefined;
+  }
+
+  /** The hints not yet expired (expired ones are dropped). */
+  private liveHints(): Map<string, PortHint> {
+    const now = this.now();
+    for (const [k, h] of this.hints) if (h.expiresAt <= now) this.hints.delete(k);
+    return this.hints;
+  }
+
+  /** Antrea's rotating search; ports hinted for other endpoints are tried only when nothing else is free. */
   private async getFreePort(protocol: Protocol): Promise<{ nodePort: number; reservation: PortReservation }> {
+    const held = new Set([...this.liveHints().values()].filter((h) => h.protocol === protocol).map((h) => h.nodePort));
+    return (await this.searchFreePort(protocol, held)) ?? (await this.searchFreePort(protocol, new Set())) ?? this.exhausted(protocol);
+  }
+
+  private async searchFreePort(protocol: Protocol, skip: ReadonlySet<number>): Promise<{ nodePort: number; reservation: PortReservation } | undefined> {
     const { start, end } = this.range;
     const numPorts = end - start + 1;
     for (let i = 0; i < numPorts; i++) {
       let port = this.searchStart + i;
       if (port > end) port -= numPorts;
-      if (this.byNodePort.has(nodePortKey(port, protocol))) continue;
+      if (skip.has(port) || this.byNodePort.has(nodePortKey(port, protocol))) continue;
       const reservation = await this.tryReserve(port, protocol);
       if (!reservation) continue;
       this.searchStart = port + 1 > end ? start : port + 1;
       return { nodePort: port, reservation };
     }
+    return undefined;
+  }
+
+  private exhausted(protocol: Protocol): never {
+    const { start, end } = this.range;
     throw new NplError(
       'NPL_PORT_EXHAUSTED',
       `no free port found: every ${this.family} ${protocol} node port in ${start}-${end} is in use`,

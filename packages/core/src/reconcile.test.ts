@@ -310,6 +310,40 @@ describe('TestInitMissingPodIP', () => {
     await g.sync();
     expect(g.check([{ podPort: 80 }])).toEqual([]);
   });
+
+  it('beyond Antrea: once the Pod has an IP again it gets back the node port its removed annotation held', async () => {
+    const pending = testPod();
+    pending.status = { phase: 'Pending' };
+    const nodePort = TEST_RANGE.start + 7;
+    const { plan, g } = await restoreThenSync(`[{"podPort":80,"nodeIP":"10.10.10.10","nodePort":${nodePort},"protocol":"tcp","ipFamily":"IPv4"}]`, pending);
+    expect(plan.hints.IPv4).toEqual([{ podKey: 'default/test-pod', podPort: 80, protocol: 'tcp', nodePort }]);
+    for (const h of plan.hints.IPv4) g.table().hintPort(h.podKey, h.podPort, h.protocol, h.nodePort);
+    expect(g.annotationText()).toBeUndefined();
+    g.pod().status = testPod().status!;
+    await g.sync();
+    expect(g.check([{ podPort: 80 }])).toEqual([]);
+    expect(g.table().getEntry('default/test-pod', 80, 'tcp')?.nodePort).toBe(nodePort);
+  });
+});
+
+describe('a running agent: a Pod that loses its IP and gets one again', () => {
+  it('keeps its node port (the mapping and annotation go meanwhile, as in Antrea)', async () => {
+    const g = new NplHarness();
+    g.putPod(testPod());
+    g.putService(testService());
+    await g.sync();
+    const before = g.table().getEntry('default/test-pod', 80, 'tcp')?.nodePort;
+    expect(before).toBeDefined();
+    const saved = g.pod().status!;
+    g.pod().status = { phase: 'Pending' };
+    await g.sync();
+    expect(g.annotationText()).toBeUndefined();
+    expect(g.rulesOf().mappings()).toEqual([]);
+    g.pod().status = saved;
+    await g.sync();
+    expect(g.check([{ podPort: 80 }])).toEqual([]);
+    expect(g.table().getEntry('default/test-pod', 80, 'tcp')?.nodePort).toBe(before);
+  });
 });
 
 describe('TestInitIncompleteRuleInAnnotation', () => {

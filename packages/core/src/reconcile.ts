@@ -48,9 +48,13 @@ function table(tables: ReadonlyMap<IPFamily, PortTable>, family: IPFamily): Port
 
 async function applyStep(key: PodKey, step: PlanStep, tables: ReadonlyMap<IPFamily, PortTable>): Promise<PortEntry | undefined> {
   switch (step.op) {
-    case 'delete':
-      await table(tables, step.entry.family).deleteRule(key, step.entry.podPort, step.entry.protocol);
+    case 'delete': {
+      const t = table(tables, step.entry.family);
+      await t.deleteRule(key, step.entry.podPort, step.entry.protocol);
+      // A Pod that lost its IP (sandbox recreated, node restarted) gets the same port back with it.
+      if (step.reason === 'no-pod-ip') t.hintPort(key, step.entry.podPort, step.entry.protocol, step.entry.nodePort);
       return step.entry;
+    }
     case 'add':
       return table(tables, step.family).addRule(key, step.podIP, step.podPort, step.protocol, step.services);
     case 'set-services':
