@@ -69,6 +69,8 @@ export interface Driver {
   /** Why this driver cannot run here (e.g. not root, no Docker), or undefined. */
   readonly skipReason: string | undefined;
   readonly layout: AgentLayout;
+  /** Durations (ms) of the driver's own set-up steps (image builds, cluster creation, CNI), if it times them. */
+  readonly phases?: Readonly<Record<string, number>>;
 
   /** Creates the cluster and waits until its nodes are Ready; prepares `namespace` for test pods. */
   up(namespace: string): Promise<void>;

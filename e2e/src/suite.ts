@@ -70,7 +70,8 @@ export function defineSuite(driver: Driver): void {
       mkdirSync(dir, { recursive: true });
       if (failed) await driver.collectLogs(path.join(dir, 'logs')).catch((err: Error) => process.stderr.write(`[e2e ${driver.name}] collecting logs failed: ${err.message}\n`));
       await timed('cluster down', () => driver.down());
-      writeFileSync(path.join(dir, 'timings.json'), `${JSON.stringify(timings, null, 2)}\n`);
+      const all = { ...driver.phases, ...timings };
+      writeFileSync(path.join(dir, 'timings.json'), `${JSON.stringify(all, null, 2)}\n`);
     }, 10 * 60_000);
 
     for (const s of scenariosFor(driver)) {
