@@ -117,11 +117,9 @@ export class KindDriver implements Driver {
     await this.phase(`CNI ${this.opts.cni}`, () =>
       runScript(this.scripts.cniInstall, ['--kubeconfig', this.kubeconfigPath, '--cni', this.opts.cni, '--name', this.cluster, '--slot', String(this.opts.slot)], this.env, 30 * MINUTE),
     );
-    await this.phase('load images', async () => {
-      for (const key of ['NPL_IMAGE_AGENT', 'NPL_IMAGE_CONTROLLER']) {
-        if (this.images[key]) await runCommand(this.env.NPL_KIND!, ['load', 'docker-image', this.images[key], '--name', this.cluster], this.env, 15 * MINUTE, 'kind load');
-      }
-    });
+    // One `kind load` of both images: one archive per node, their shared layers in it once.
+    const refs = ['NPL_IMAGE_AGENT', 'NPL_IMAGE_CONTROLLER'].map((k) => this.images[k]).filter((r): r is string => Boolean(r));
+    await this.phase('load images', () => runCommand(this.env.NPL_KIND!, ['load', 'docker-image', ...refs, '--name', this.cluster], this.env, 15 * MINUTE, 'kind load'));
     await this.refreshNodes();
     const core = this.kubeConfig().makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: namespace } } });

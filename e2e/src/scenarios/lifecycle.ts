@@ -148,13 +148,17 @@ export const nodeRestart: Scenario = {
     await o.driver.restartNode(b);
     for (const p of pods) {
       const name = p.metadata!.name!;
-      // The Pods' sandboxes are new after the restart (new Pod IPs, maybe): wait for the whole chain.
+      // The Pods' sandboxes are new after the restart (new Pod IPs, maybe): wait for the whole
+      // chain, and say what is still missing when the deadline passes.
       await eventually(
         async () => {
           const now = await o.waitRunning(name);
           const entries = await o.annotation(name);
-          if (JSON.stringify(entries.map((e) => [e.protocol, e.nodePort])) !== JSON.stringify(before.get(name)!.map((e) => [e.protocol, e.nodePort]))) return false;
-          for (const e of entries) if ((await mappingProblems(o.driver, now, e)).length) return false;
+          const ports = (es: readonly CompleteNplEntry[]): string => es.map((e) => `${e.protocol}/${e.nodePort}`).join(' ');
+          if (ports(entries) !== ports(before.get(name)!)) throw new Error(`annotation maps ${ports(entries) || 'nothing'}, before the restart ${ports(before.get(name)!)}`);
+          const problems: string[] = [];
+          for (const e of entries) problems.push(...(await mappingProblems(o.driver, now, e)));
+          if (problems.length) throw new Error(problems.join('; '));
           return true;
         },
         CONVERGE_MS * 2,
