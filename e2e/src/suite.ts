@@ -6,7 +6,7 @@
  * timings.json there, for the figures in docs.
  */
 import { afterAll, beforeAll, describe, it } from '@jest/globals';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeUnless } from '@npl/testkit';
@@ -61,6 +61,7 @@ export function defineSuite(driver: Driver): void {
     };
 
     beforeAll(async () => {
+      rmSync(path.join(resultsDir(driver), 'logs'), { recursive: true, force: true });
       await timed('cluster up', () => driver.up(TEST_NAMESPACE));
       await timed('install', () => driver.install());
     }, SETUP_TIMEOUT_MS);
