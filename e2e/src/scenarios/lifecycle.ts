@@ -138,9 +138,10 @@ export const upgradeWithTraffic: Scenario = {
 
 /**
  * Not asserted: that the node ports stay the same. After a node restart the Pods' sandboxes are
- * recreated and kubelet reports them without an IP for a while; the agent, starting first, does what
- * Antrea does with an annotated Pod that has no IP (spec §5, TestInitMissingPodIP): it removes the
- * annotation, so the Pods get new node ports once their IPs are back. Whether they changed is printed.
+ * recreated and kubelet may report them without an IP for a while; the agent, starting first, then
+ * does what Antrea does with an annotated Pod that has no IP (spec §5, TestInitMissingPodIP): it
+ * removes the annotation, so the Pods get new node ports once their IPs are back (seen with flannel).
+ * Whether they changed is printed; e2e/README.md, "Known gap".
  */
 export const nodeRestart: Scenario = {
   name: 'node restart',
