@@ -161,8 +161,15 @@ describe('agent DaemonSet', () => {
     const ds = find<V1DaemonSet>(render(['--set', 'agent.dataplane=iptables', '--set', 'agent.portRange=80-1080']), 'DaemonSet', 'npl-agent');
     const c = ds.spec?.template.spec?.containers[0];
     expect(c?.securityContext?.capabilities?.add).toEqual(['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE']);
-    expect(c?.volumeMounts).toEqual([{ name: 'xtables-lock', mountPath: '/run/xtables.lock' }]);
-    expect(ds.spec?.template.spec?.volumes?.[0]?.hostPath).toEqual({ path: '/run/xtables.lock', type: 'FileOrCreate' });
+    expect(c?.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }, { name: 'xtables-lock', mountPath: '/run/xtables.lock' }]);
+    expect(ds.spec?.template.spec?.volumes?.find((v) => v.name === 'xtables-lock')?.hostPath).toEqual({ path: '/run/xtables.lock', type: 'FileOrCreate' });
+  });
+
+  it('gives the read-only root file system a small in-memory /tmp (nft reads its rule batches from files there)', () => {
+    const spec = find<V1DaemonSet>(render(), 'DaemonSet', 'npl-agent').spec?.template.spec;
+    expect(spec?.containers[0]?.securityContext?.readOnlyRootFilesystem).toBe(true);
+    expect(spec?.containers[0]?.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
+    expect(spec?.volumes).toEqual([{ name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } }]);
   });
 
   it('the agent ClusterRole writes only pods/status and events', () => {

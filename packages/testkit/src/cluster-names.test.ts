@@ -17,6 +17,7 @@ function clusterNames(source: string): string[] {
     /describeWithCluster\([^]*?\{\s*name:\s*'([a-z0-9]+)'/g,
     /startCluster\(\{[^}]*?\bname:\s*'([a-z0-9]+)'/g,
     /'--name',\s*'([a-z0-9]+)'/g,
+    /new LocalDriver\(\{\s*name:\s*'([a-z0-9]+)'/g,
   ];
   for (const re of patterns) for (const m of source.matchAll(re)) names.add(m[1]!);
   return [...names];
@@ -36,6 +37,8 @@ function testFiles(): string[] {
       for (const f of entries) if (f.endsWith('.test.ts')) out.push(path.join(base, f));
     }
   }
+  // The e2e suite (e2e/test: one file per driver; its local driver starts a local cluster).
+  for (const f of readdirSync(path.join(root, 'e2e', 'test'))) if (f.endsWith('.test.ts')) out.push(path.join(root, 'e2e', 'test', f));
   return out;
 }
 
@@ -43,8 +46,9 @@ describe('local cluster names in test files', () => {
   it('finds the names in each way tests start a cluster', () => {
     const src = `describeWithCluster('t', { name: 'aa1', nodes: 2 }, (get) => {});
       const c = await startCluster({ logger, name: 'bb2' });
-      await cli(['up', '--name', 'cc3', '--nodes', '1']);`;
-    expect(clusterNames(src).sort()).toEqual(['aa1', 'bb2', 'cc3']);
+      await cli(['up', '--name', 'cc3', '--nodes', '1']);
+      defineSuite(new LocalDriver({ name: 'dd4' }));`;
+    expect(clusterNames(src).sort()).toEqual(['aa1', 'bb2', 'cc3', 'dd4']);
   });
 
   it('are distinct between test files', () => {
