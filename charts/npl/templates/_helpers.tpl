@@ -94,14 +94,23 @@ app.kubernetes.io/component: {{ .component }}
   value: {{ .Values.agent.nftTable | quote }}
 - name: NPL_IPTABLES_CHAIN
   value: {{ .Values.agent.iptablesChain | quote }}
+- name: NODE_IP
+  valueFrom:
+    fieldRef:
+      fieldPath: status.hostIP
 - name: NPL_HEALTH_ADDRESS
-  value: {{ printf ":%d" (int .Values.agent.healthPort) | quote }}
+  {{- $host := .Values.agent.healthHost }}
+  value: {{ (contains ":" $host | ternary (printf "[%s]:%d" $host (int .Values.agent.healthPort)) (printf "%s:%d" $host (int .Values.agent.healthPort))) | quote }}
 - name: NPL_WORKERS
   value: {{ .Values.agent.workers | quote }}
 - name: NPL_RELIST_PERIOD
   value: {{ .Values.agent.relistPeriod | quote }}
 - name: NPL_VERIFY_PERIOD
   value: {{ .Values.agent.verifyPeriod | quote }}
+- name: NPL_UNREADY_AFTER
+  value: {{ .Values.agent.unreadyAfter | quote }}
+- name: NPL_STALL_LIMIT
+  value: {{ .Values.agent.stallLimit | quote }}
 - name: NPL_LOG_LEVEL
   value: {{ .Values.agent.logLevel | quote }}
 - name: NPL_API_QPS

@@ -70,7 +70,7 @@ export class KindDriver implements Driver {
   readonly name: string;
   readonly capabilities: ReadonlySet<Capability>;
   readonly skipReason = kindSkipReason();
-  readonly layout = { nftTable: 'npl', iptablesChain: 'NPL-NODE-PORT-LOCAL' };
+  readonly layout = { nftTable: 'npl', iptablesChain: 'ANTREA-NODE-PORT-LOCAL' };
   readonly phases: Record<string, number> = {};
   private readonly cluster: string;
   private readonly scripts = scriptPaths();

@@ -35,7 +35,7 @@ export class LocalDriver implements Driver {
   readonly name = 'local';
   readonly capabilities: ReadonlySet<Capability> = new Set<Capability>(['controllerServiceAccount']);
   readonly skipReason = clusterSkipReason;
-  readonly layout = { nftTable: 'npl', iptablesChain: 'NPL-NODE-PORT-LOCAL' };
+  readonly layout = { nftTable: 'npl', iptablesChain: 'ANTREA-NODE-PORT-LOCAL' };
   private cluster?: Cluster;
   private values: AgentValues = {};
   private readonly agents = new Map<string, AgentProcess>();
