@@ -1,19 +1,8 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { createLogger } from '@npl/runtime';
 import { warnOnEphemeralOverlap } from './agent.js';
 import { parseAgentConfig } from './config.js';
+import { captureLogs } from '@npl/runtime/testing';
 
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ name: 't', destination }) };
-}
 
 function config(range: string) {
   const r = parseAgentConfig(['--node-name', 'n', '--port-range', range], {});
@@ -23,7 +12,7 @@ function config(range: string) {
 
 describe('warnOnEphemeralOverlap (Antrea #2381)', () => {
   it('warns with both ranges and the overlap when the node port range overlaps ip_local_port_range', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     await warnOnEphemeralOverlap(config('40000-41000'), logger, '32768\t60999\n');
     expect(lines).toEqual([
       expect.objectContaining({ level: 'warn', portRange: '40000-41000', ephemeral: '32768-60999', overlap: '40000-41000' }),
@@ -31,7 +20,7 @@ describe('warnOnEphemeralOverlap (Antrea #2381)', () => {
   });
 
   it('says nothing for the default range against the default kernel range', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     await warnOnEphemeralOverlap(config('61000-62000'), logger, '32768\t60999\n');
     expect(lines).toEqual([]);
   });

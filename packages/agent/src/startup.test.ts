@@ -1,12 +1,12 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { V1Node } from '@kubernetes/client-node';
 import { ApiException } from '@kubernetes/client-node';
-import { createLogger, FakeClock } from '@npl/runtime';
+import { FakeClock } from '@npl/runtime';
 import { classifyReadError, credentialsSource, loadKubeConfig, nodeListenHost, resolveListenAddress, StartupError, waitForNode } from './startup.js';
+import { captureLogs } from '@npl/runtime/testing';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'npl-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -86,16 +86,6 @@ describe('classifyReadError: retry only where waiting can help', () => {
   });
 });
 
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ name: 't', level: 'debug', destination }) };
-}
 
 const node = (addresses: { type: string; address: string }[] = [{ type: 'InternalIP', address: '198.18.0.10' }]): V1Node => ({
   metadata: { name: 'node-a' },
@@ -105,7 +95,7 @@ const node = (addresses: { type: string; address: string }[] = [{ type: 'Interna
 describe('waitForNode', () => {
   it('retries with backoff, saying why, while the API server is unreachable and then while the Node is not registered', async () => {
     const clock = new FakeClock();
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs('debug');
     const answers: (() => Promise<V1Node | undefined>)[] = [
       () => Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) })),
       () => Promise.reject(Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) })),
@@ -128,7 +118,7 @@ describe('waitForNode', () => {
   });
 
   it('stops at once with StartupError on 401', async () => {
-    const { logger } = capture();
+    const { logger } = captureLogs('debug');
     const done = waitForNode({
       nodeName: 'node-a',
       read: () => Promise.reject(new ApiException(401, 'Unauthorized', {}, {})),
@@ -143,7 +133,7 @@ describe('waitForNode', () => {
 
   it('with needAddress waits until the Node has an InternalIP', async () => {
     const clock = new FakeClock();
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs('debug');
     const answers = [node([]), node()];
     const done = waitForNode({ nodeName: 'node-a', read: () => Promise.resolve(answers.shift()), source: 'cfg', server: 's', clock, logger, signal: new AbortController().signal, needAddress: true });
     await clock.advance(5_000);

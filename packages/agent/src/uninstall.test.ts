@@ -3,25 +3,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { IPFamily } from '@npl/core';
-import { createLogger } from '@npl/runtime';
 import { parseAgentConfig } from './config.js';
 import type { DataplaneKind } from './dataplane/index.js';
 import { FakeDataplane } from './testing/index.js';
 import { detectRunningAgent, isAgentCommandLine, uninstall } from './uninstall.js';
+import { captureLogs } from '@npl/runtime/testing';
 
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ name: 't', destination }) };
-}
 
 function config() {
   const r = parseAgentConfig(['--node-name', 'node-a'], {});
@@ -33,7 +22,7 @@ const M = { nodePort: 61000, podIP: '198.18.1.5', podPort: 80, protocol: 'tcp' a
 
 describe('npl-agent uninstall', () => {
   it('removes the state of both dataplanes in both families, whichever the agent ran with', async () => {
-    const { logger } = capture();
+    const { logger } = captureLogs();
     const dps = new Map<string, FakeDataplane>();
     const result = await uninstall(config(), logger, {
       dataplane: (kind: DataplaneKind, family: IPFamily) => {
@@ -53,7 +42,7 @@ describe('npl-agent uninstall', () => {
   });
 
   it('skips a dataplane whose tool is not installed, reports teardown errors, and warns when an agent still runs', async () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     const result = await uninstall(config(), logger, {
       dataplane: (kind, family) => {
         const dp = new FakeDataplane(family);
@@ -73,7 +62,7 @@ describe('npl-agent uninstall', () => {
   });
 
   it('a failure on the dataplane the agent was not configured with is a warning, not an error', async () => {
-    const { logger } = capture();
+    const { logger } = captureLogs();
     const result = await uninstall(config(), logger, {
       dataplane: (kind, family) => {
         const dp = new FakeDataplane(family);

@@ -1,21 +1,11 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
-import { createLogger, redactDeep } from './logger.js';
+import { redactDeep } from './logger.js';
+import { captureLogs } from './testing/index.js';
 
-function capture() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { lines, logger: createLogger({ name: 't', destination }) };
-}
 
 describe('log redaction', () => {
   it('redacts credentials at any depth, in arrays and child bindings, and keeps everything else', () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     const request = { url: '/mgmt/tm/ltm/pool', headers: { Authorization: 'Basic c2VjcmV0', 'X-F5-Auth-Token': 'tok', accept: 'json' } };
     const logged = {
       pod: 'default/web-1',
@@ -41,7 +31,7 @@ describe('log redaction', () => {
   });
 
   it('keeps the top-level Secret-data paths of before, and copes with cycles and depth', () => {
-    const { lines, logger } = capture();
+    const { lines, logger } = captureLogs();
     logger.info({ data: { password: 'x' }, secretRef: { data: 'y' } }, 'Secret read');
     expect(lines[0]).toMatchObject({ data: '[REDACTED]', secretRef: { data: '[REDACTED]' } });
     const cyclic: Record<string, unknown> = { name: 'loop' };
