@@ -49,12 +49,13 @@ export const serviceAccountsLeastPrivilege: Scenario = {
   title: "the agent's and the controller's ServiceAccount tokens (TokenRequest) get 403 for everything their component must not do",
   needs: [],
   async run(o) {
-    const { b } = { b: o.driver.nodes()[1]! };
+    const b = o.driver.nodes()[1]!;
     const p = await o.pod('rbac', b, { app: 'rbac' });
     const ns = o.namespace;
     const name = p.metadata!.name!;
-    const agent = (await o.driver.serviceAccountKubeConfig('agent')).makeApiClient(CoreV1Api);
-    const agentRbac = (await o.driver.serviceAccountKubeConfig('agent')).makeApiClient(RbacAuthorizationV1Api);
+    const agentKc = await o.driver.serviceAccountKubeConfig('agent');
+    const agent = agentKc.makeApiClient(CoreV1Api);
+    const agentRbac = agentKc.makeApiClient(RbacAuthorizationV1Api);
     expect(await statuses({
       'list pods': () => agent.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${b.name}` }),
       'patch pods/status': () => agent.patchNamespacedPodStatus({ namespace: ns, name, body: { metadata: { annotations: { 'example.com/e2e': 'agent' } } } }, MERGE),

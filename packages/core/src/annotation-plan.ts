@@ -4,7 +4,7 @@
  */
 import type { V1Pod } from '@kubernetes/client-node';
 import { podIPForFamily } from './addresses.js';
-import type { NplAnnotationEntry, ParsedNplEntry } from './annotation.js';
+import type { CompleteNplEntry, NplAnnotationEntry, ParsedNplEntry } from './annotation.js';
 import { annotationUpToDate, formatNplAnnotation, isCompleteNplEntry, NPL_ANNOTATION_KEY, parseNplAnnotation } from './annotation.js';
 import { isNplError } from './errors.js';
 import type { DesiredMapping } from './planner.js';
@@ -122,8 +122,10 @@ export function planRestore(pods: readonly V1Pod[], options: RestoreOptions): Re
     if (!(pod.status?.podIPs ?? []).some((ip) => ip.ip)) {
       removeAnnotation.push({ podKey: key, reason: 'no-pod-ip' });
       for (const e of entries) {
-        if (!isCompleteNplEntry(e) || e.protocolMissing || !options.families.includes(e.ipFamily) || !inPortRange(options.range, e.nodePort)) continue;
-        hints[e.ipFamily].push({ podKey: key, podPort: e.podPort, protocol: e.protocol, nodePort: e.nodePort });
+        const u = usableEntry(e, options);
+        if ('entry' in u && inPortRange(options.range, u.entry.nodePort)) {
+          hints[u.entry.ipFamily].push({ podKey: key, podPort: u.entry.podPort, protocol: u.entry.protocol, nodePort: u.entry.nodePort });
+        }
       }
       continue;
     }
@@ -136,21 +138,28 @@ export function planRestore(pods: readonly V1Pod[], options: RestoreOptions): Re
   return { mappings, removeAnnotation, skipped, hints };
 }
 
+/** The entry when it can be restored on this node, Pod IP and port range aside; else why not. */
+function usableEntry(entry: ParsedNplEntry, options: RestoreOptions): { readonly entry: CompleteNplEntry } | { readonly reason: 'incomplete-entry' | 'family-not-enabled' } {
+  // Antrea reads an entry without a `protocol` field as protocol "": an incomplete rule, not restored.
+  if (!isCompleteNplEntry(entry) || entry.protocolMissing) return { reason: 'incomplete-entry' };
+  return options.families.includes(entry.ipFamily) ? { entry } : { reason: 'family-not-enabled' };
+}
+
 function restoreEntry(
   pod: V1Pod,
   key: PodKey,
   entry: ParsedNplEntry,
   options: RestoreOptions,
 ): { family: IPFamily; mapping: RestoredMapping } | { reason: RestoreSkipReason } {
-  // Antrea reads an entry without a `protocol` field as protocol "": an incomplete rule, not restored.
-  if (!isCompleteNplEntry(entry) || entry.protocolMissing) return { reason: 'incomplete-entry' };
-  const family = entry.ipFamily;
-  if (!options.families.includes(family)) return { reason: 'family-not-enabled' };
+  const usable = usableEntry(entry, options);
+  if ('reason' in usable) return usable;
+  const { entry: e } = usable;
+  const family = e.ipFamily;
   const podIP = podIPForFamily(pod, family);
   if (podIP === undefined) return { reason: 'no-pod-ip-for-family' };
-  if (!inPortRange(options.range, entry.nodePort)) return { reason: 'node-port-out-of-range' };
+  if (!inPortRange(options.range, e.nodePort)) return { reason: 'node-port-out-of-range' };
   return {
     family,
-    mapping: { podKey: key, nodePort: entry.nodePort, podPort: entry.podPort, podIP, protocol: entry.protocol },
+    mapping: { podKey: key, nodePort: e.nodePort, podPort: e.podPort, podIP, protocol: e.protocol },
   };
 }
