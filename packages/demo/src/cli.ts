@@ -6,7 +6,7 @@
  */
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DemoRun, prepareLogsDir } from './demo.js';
+import { DemoRun, prepareLogsDir, refuseIfRunning } from './demo.js';
 import { liveDisplay, plainDisplay } from './display.js';
 import { DemoError } from './errors.js';
 import { parseOptions, USAGE, type DemoOptions } from './options.js';
@@ -30,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('pnpm demo needs root: it starts a local cluster of network namespaces (run it as root, e.g. sudo -E pnpm demo)\n');
     return 1;
   }
+  // Before anything is touched (its logs directory included): a running demo of that name stays intact.
+  await refuseIfRunning(opts.name);
   const live = opts.forSeconds === undefined && !opts.plain && process.stdout.isTTY;
   const logsDir = await prepareLogsDir(process.env.NPL_DEMO_LOGS_DIR ?? path.join(tmpdir(), 'npl-demo-logs'), opts.name);
   const run = new DemoRun(opts, {

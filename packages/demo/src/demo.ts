@@ -213,8 +213,7 @@ export class DemoRun {
     this.bigip?.close();
     if (this.cluster) this.summarize(ending);
     this.say(`stopping: ${ending.reason}; tearing down cluster ${this.opts.name}`);
-    const logs = this.cluster ? path.join(this.cluster.dir, 'logs') : undefined;
-    if (logs) await cp(logs, path.join(this.io.logsDir, 'cluster'), { recursive: true }).catch((err: unknown) => this.log.warn({ err }, 'copying the cluster logs failed'));
+    await this.keepLogs();
     try {
       await stopCluster(this.opts.name);
       const left = await clusterStatus(this.opts.name);
@@ -224,6 +223,14 @@ export class DemoRun {
       this.say(`teardown failed: ${err instanceof Error ? err.message : String(err)} (run \`packages/cluster/bin/cluster down --name ${this.opts.name}\`)`);
       return { reason: ending.reason, code: 1 };
     }
+  }
+
+  /** The cluster's logs die with its directory: copy them next to the demo's own log first. */
+  private async keepLogs(): Promise<void> {
+    if (!this.cluster) return;
+    await cp(path.join(this.cluster.dir, 'logs'), path.join(this.io.logsDir, 'cluster'), { recursive: true }).catch((err: unknown) =>
+      this.log.warn({ err }, 'copying the cluster logs failed'),
+    );
   }
 
   private summarize(ending: Ending): void {

@@ -72,7 +72,7 @@ export function kubeAppCluster(kc: KubeConfig): AppCluster {
         name: 'demo-pods',
         source: kubeListWatch<V1Pod>(kc, { path: `/api/v1/namespaces/${spec.namespace}/pods`, labelSelector, list: (o) => core.listNamespacedPod({ namespace: spec.namespace, ...o }) }),
         relistMs: 60_000,
-        onError: handlers.error,
+        onError: (err, context) => handlers.error(err, context),
       });
       pods.on('add', (p) => handlers.pod(p, false));
       pods.on('update', (p) => handlers.pod(p, false));
@@ -85,7 +85,7 @@ export function kubeAppCluster(kc: KubeConfig): AppCluster {
           list: (o) => apps.listNamespacedDeployment({ namespace: spec.namespace, ...o }),
         }),
         relistMs: 60_000,
-        onError: handlers.error,
+        onError: (err, context) => handlers.error(err, context),
       });
       const ours = (d: V1Deployment) => d.metadata?.name === spec.name;
       deployments.on('add', (d) => ours(d) && handlers.deployment(d));

@@ -122,16 +122,21 @@ function readMappings(pod: V1Pod): { mappings: Mapping[]; error?: string } {
   }
 }
 
+function isReady(pod: V1Pod): boolean {
+  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+}
+
 /** The display's view of a pod object. */
 export function podView(pod: V1Pod): PodView {
   const { mappings, error } = readMappings(pod);
-  const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  const node = pod.spec?.nodeName;
+  const podIP = pod.status?.podIP;
   return {
     name: pod.metadata?.name ?? '?',
-    ...(pod.spec?.nodeName ? { node: pod.spec.nodeName } : {}),
-    ...(pod.status?.podIP ? { podIP: pod.status.podIP } : {}),
+    ...(node ? { node } : {}),
+    ...(podIP ? { podIP } : {}),
     phase: pod.status?.phase ?? 'Pending',
-    ready,
+    ready: isReady(pod),
     terminating: Boolean(pod.metadata?.deletionTimestamp),
     mappings,
     ...(error !== undefined ? { annotationError: error } : {}),
