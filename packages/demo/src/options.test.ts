@@ -8,8 +8,8 @@ describe('parseOptions', () => {
   });
 
   it('reads --for and sorted --scale-to steps', () => {
-    const o = parseOptions(['--for', '30', '--scale-to', '1@20', '--scale-to', '3@10', '--name', 'demoe2e', '--replicas', '2', '--rate', '10']);
-    expect(o).toMatchObject({ forSeconds: 30, name: 'demoe2e', replicas: 2, rate: 10, scaleSteps: [{ replicas: 3, atSeconds: 10 }, { replicas: 1, atSeconds: 20 }] });
+    const o = parseOptions(['--for', '30', '--scale-to', '1@20', '--scale-to', '3@10', '--name', 'other', '--replicas', '2', '--rate', '10']);
+    expect(o).toMatchObject({ forSeconds: 30, name: 'other', replicas: 2, rate: 10, scaleSteps: [{ replicas: 3, atSeconds: 10 }, { replicas: 1, atSeconds: 20 }] });
   });
 
   it.each([
