@@ -43,9 +43,8 @@ async function main(argv: string[]): Promise<number> {
   const keys = process.stdin.isTTY
     ? watchKeys(process.stdin, { quit: () => run.stop('quit (key)'), up: () => run.scaleBy(1), down: () => run.scaleBy(-1) })
     : undefined;
-  process.once('SIGINT', () => run.stop('SIGINT'));
-  process.once('SIGTERM', () => run.stop('SIGTERM'));
-  process.once('SIGHUP', () => run.stop('SIGHUP'));
+  // Handlers stay installed: a second Ctrl-C during the teardown must not kill it half-way.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => run.stop(signal));
   process.on('uncaughtException', (err) => run.fail(err));
   process.on('unhandledRejection', (err) => run.fail(err));
   try {

@@ -66,6 +66,7 @@ export class DemoRun {
   private firstCompleteAt?: number;
   private readonly timers: NodeJS.Timeout[] = [];
   private ending?: Promise<Ending>;
+  private stopRequested = false;
   private resolveEnd!: (e: Ending) => void;
   private readonly ended = new Promise<Ending>((r) => (this.resolveEnd = r));
   private readonly log: Logger;
@@ -100,6 +101,8 @@ export class DemoRun {
 
   /** Ends the run (q, Ctrl-C, a signal, `--for`): teardown follows. Idempotent: the first reason wins. */
   stop(reason: string, code = 0): void {
+    if (this.stopRequested) return;
+    this.stopRequested = true;
     if (!this.display) this.say(`${reason}: stopping once the set-up step under way has finished, then tearing down`);
     this.resolveEnd({ reason, code });
   }
