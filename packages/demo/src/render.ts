@@ -143,7 +143,8 @@ function liveMemberLines(state: DemoState): string[] {
 }
 
 function recentAnswers(state: DemoState): string {
-  const last = state.requests.recent.slice(-12).map((o) => ('pod' in o ? o.pod.replace(`${state.app}-`, '') : style.red('x')));
+  // A pod by its name's last part (the Deployment's pods share the rest): short enough for a row.
+  const last = state.requests.recent.slice(-16).map((o) => ('pod' in o ? o.pod.slice(o.pod.lastIndexOf('-') + 1) : style.red('x')));
   return last.length ? last.join(' ') : style.dim('(none yet)');
 }
 
