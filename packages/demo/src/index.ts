@@ -1,0 +1,10 @@
+export { DemoRun, prepareLogsDir, refuseIfRunning } from './demo.js';
+export type { DemoIO, Ending } from './demo.js';
+export { parseOptions, parseScaleStep, USAGE, MAX_REPLICAS } from './options.js';
+export type { DemoOptions, ScaleStep } from './options.js';
+export * from './model.js';
+export { changeKey, renderFrame, renderSnapshot, scaleText } from './render.js';
+export type { RenderContext } from './render.js';
+export { keyAction } from './keys.js';
+export { DemoError, DEMO_ERROR_CODES } from './errors.js';
+export type { DemoErrorCode } from './errors.js';
