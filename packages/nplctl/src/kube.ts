@@ -107,21 +107,39 @@ export async function fetchJson(url: string, timeoutMs: number): Promise<unknown
   return res.json();
 }
 
-/** Opens a TCP connection to host:port and closes it; resolves when connected, rejects with the error code. */
+/** How long a connection must stay open for `tcpConnect` to count it as reaching a server. */
+export const CONNECT_GRACE_MS = 300;
+
+/**
+ * Opens a TCP connection to host:port and closes it. Resolves when connected and the peer kept the
+ * connection open for CONNECT_GRACE_MS (or sent data). Rejects with the error code, on timeout, or
+ * when the peer closed the connection at once without a byte: that is what npl-agent's placeholder
+ * socket on the node port does (it holds the port and drops connections), which answers only when
+ * the DNAT rule did not send the connection to the Pod.
+ */
 export function tcpConnect(host: string, port: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = netConnect({ host, port, timeout: timeoutMs });
+    let timer: NodeJS.Timeout | undefined;
+    let connected = false;
+    const done = (err?: Error): void => {
+      clearTimeout(timer);
+      socket.removeAllListeners();
+      socket.on('error', () => undefined);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    const closedAtOnce = (): void => done(new Error("the node closed the connection at once without a byte: npl-agent's placeholder socket answered, not the Pod (is the DNAT rule in place?)"));
     socket.once('connect', () => {
-      socket.destroy();
-      resolve();
+      connected = true;
+      socket.setTimeout(0);
+      timer = setTimeout(() => done(), Math.min(CONNECT_GRACE_MS, timeoutMs));
+      socket.once('data', () => done());
+      socket.once('end', closedAtOnce);
+      socket.once('close', closedAtOnce);
     });
-    socket.once('timeout', () => {
-      socket.destroy();
-      reject(new Error(`timed out after ${timeoutMs} ms`));
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => {
-      socket.destroy();
-      reject(new Error(err.code ?? err.message));
-    });
+    socket.once('timeout', () => done(new Error(`timed out after ${timeoutMs} ms`)));
+    socket.once('error', (err: NodeJS.ErrnoException) => (connected ? closedAtOnce() : done(new Error(err.code ?? err.message))));
   });
 }
