@@ -5,6 +5,7 @@
  * CLI), `check` of a healthy Pod (with a real TCP connect) and of a Pod whose rule was deleted.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, expect, it } from '@jest/globals';
@@ -68,6 +69,7 @@ describeWithCluster('nplctl on the local cluster with npl-agent', { name: 'nplcl
   ];
 
   beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`nplctl is not built (${CLI} is missing): run \`pnpm build\` first (bash scripts/test-all.sh always does)`);
     const c = get();
     for (const p of pods) await createPod(c, p.name, c.nodes[p.node]!.name, p.app);
     await createService(c, 'web', 'web');
