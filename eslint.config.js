@@ -69,4 +69,21 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // nplctl is a client of the published contracts only: the annotation codec (@npl/core/annotation)
+    // and npl-agent's documented GET /mappings JSON, never the agent's or core's internals.
+    files: ['packages/nplctl/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@npl/core', message: 'nplctl may import only @npl/core/annotation (the annotation contract).' }],
+          patterns: [
+            { group: ['@npl/core/*', '!@npl/core/annotation'], message: 'nplctl may import only @npl/core/annotation (the annotation contract).' },
+            { group: ['@npl/agent', '@npl/agent/*', '@npl/runtime', '@npl/runtime/*'], message: 'nplctl reads the agent over HTTP (its /mappings JSON), it does not import it.' },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -34,6 +34,7 @@ import { createDataplane } from './dataplane/index.js';
 import { DataplaneHealth, livenessChecks, readinessChecks, TrackedDataplane } from './health.js';
 import type { AnnotationWriter } from './kube/annotation-writer.js';
 import { ApiAnnotationWriter, apiMessage } from './kube/annotation-writer.js';
+import { registerMappingsRoute } from './mappings-route.js';
 import type { AgentMetrics } from './metrics.js';
 import { createAgentMetrics } from './metrics.js';
 import { SocketPortReserver } from './ports/socket-reserver.js';
@@ -170,13 +171,17 @@ interface AgentParts {
   readonly controller: NplController;
   readonly queue: WorkQueue<string>;
   readonly tables: Map<IPFamily, PortTable>;
-  readonly dataplanes: Map<IPFamily, Dataplane>;
+  readonly dataplanes: Map<IPFamily, TrackedDataplane>;
   readonly annotations: AnnotationWriter;
   readonly events: EventRecorder;
   readonly metrics: AgentMetrics;
   readonly dataplaneHealth: DataplaneHealth;
   /** Clock time at which the workers started; set by the workers runnable. */
   workersStartedAt?: number;
+  /** The port reserver of every table; set by the dataplanes runnable. */
+  reserver?: PortReserver;
+  /** True once the start-up sync has installed the restored mappings. */
+  synced: boolean;
 }
 
 /** The start-up steps between caches synced and workers, in Antrea's order. */
@@ -188,6 +193,7 @@ function startupRunnables(p: AgentParts): Runnable[] {
       name: 'dataplanes',
       async start() {
         const reserver = overrides.reserver ?? new SocketPortReserver();
+        p.reserver = reserver;
         for (const family of IP_FAMILIES.filter((f) => controller.nodeIPs()[f])) {
           const inner = overrides.dataplane?.(family) ?? createDataplane({ kind: config.dataplane, family, table: config.nftTable, chain: config.iptablesChain, logger });
           const dp = new TrackedDataplane(inner, p.dataplaneHealth);
@@ -203,7 +209,13 @@ function startupRunnables(p: AgentParts): Runnable[] {
       },
     },
     { name: 'restore', start: () => restoreMappings({ informers: p.informers, tables, annotations: p.annotations, logger, config }) },
-    { name: 'startup-sync', start: (signal) => syncWithBackoff(tables, logger, clock, signal) },
+    {
+      name: 'startup-sync',
+      async start(signal) {
+        await syncWithBackoff(tables, logger, clock, signal);
+        p.synced = true;
+      },
+    },
   ];
 }
 
@@ -288,14 +300,14 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
   const allInformers = [informers.pods, informers.services, informers.nodes] as const;
   const queue = new WorkQueue<string>({ clock });
   const tables = new Map<IPFamily, PortTable>();
-  const dataplanes = new Map<IPFamily, Dataplane>();
+  const dataplanes = new Map<IPFamily, TrackedDataplane>();
   const controller = new NplController({ ...informers, nodeName: config.nodeName, tables, annotations, events, logger, metrics, queue });
   controller.registerHandlers();
 
   let ready = false;
   let stopping = false;
   const dataplaneHealth = new DataplaneHealth(clock, () => queue.failingKeys());
-  const parts: AgentParts = { config, logger, clock, overrides, informers, controller, queue, tables, dataplanes, annotations, events, metrics, dataplaneHealth };
+  const parts: AgentParts = { config, logger, clock, overrides, informers, controller, queue, tables, dataplanes, annotations, events, metrics, dataplaneHealth, synced: false };
   const drift = driftRunnable(parts);
   const inputs = {
     clock,
@@ -312,6 +324,15 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
   const liveness = livenessChecks(inputs);
   metrics.registry.onCollect(() => metrics.ready.set(failing(checks) ? 0 : 1));
   const health = createHealthServer({ registry: metrics.registry, checks, liveness, logger });
+  registerMappingsRoute(health, {
+    nodeName: config.nodeName,
+    tables,
+    dataplanes,
+    pods: informers.pods,
+    nodeIPs: () => controller.nodeIPs(),
+    synced: () => parts.synced,
+    reserver: () => parts.reserver,
+  });
   const node = nodeReader(config, logger, clock, kube);
   const server = healthRunnable(health, config, node);
   const manager = new Manager({ logger, clock });

@@ -57,7 +57,7 @@ export const OPTIONS = {
   'health-address': {
     env: 'NPL_HEALTH_ADDRESS',
     default: 'NODE_IP:10361',
-    help: 'Listen address of /healthz, /readyz and /metrics: host:port, [v6]:port, :port (every address) or NODE_IP:port (this node)',
+    help: 'Listen address of /healthz, /readyz, /metrics and /mappings: host:port, [v6]:port, :port (every address) or NODE_IP:port (this node)',
   },
   'node-ip': { env: 'NODE_IP', help: "This node's IP for NODE_IP in --health-address (downward API status.hostIP); else the Node's InternalIP" },
   kubeconfig: { env: 'KUBECONFIG', help: 'kubeconfig file; in-cluster ServiceAccount credentials when unset' },

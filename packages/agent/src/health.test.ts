@@ -149,6 +149,46 @@ describe('agent readiness (/readyz)', () => {
   });
 });
 
+describe('TrackedDataplane for GET /mappings', () => {
+  it('inFlight names the mappings a write is changing, until it ends (success or failure)', async () => {
+    const w = world();
+    const fake = new FakeDataplane('IPv4');
+    const dp = new TrackedDataplane(fake, w.dataplane);
+    let release: () => void = () => undefined;
+    const add = fake.add.bind(fake);
+    fake.add = async (m) => {
+      await new Promise<void>((r) => (release = r));
+      await add(m);
+    };
+    const adding = dp.add(M);
+    expect([...dp.inFlight()]).toEqual(['IPv4/tcp/61000/198.18.1.5/8080']);
+    release();
+    await adding;
+    expect([...dp.inFlight()]).toEqual([]);
+    fake.failNext('replaceAll', 1);
+    await expect(dp.replaceAll([M])).rejects.toThrow();
+    expect([...dp.inFlight()]).toEqual([]);
+  });
+
+  it('inspect reads like verify but is not a drift check: it never ends or starts a failure streak', async () => {
+    const w = world();
+    started(w);
+    const fake = new FakeDataplane('IPv4');
+    const dp = new TrackedDataplane(fake, w.dataplane);
+    fake.failNext('add', 1);
+    await expect(dp.add(M)).rejects.toThrow();
+    await w.clock.advance(60_000);
+    expect((await dp.inspect([])).inSync).toBe(true);
+    expect(failures(w.ready)).toHaveLength(1);
+    fake.verify = () => Promise.reject(new Error('nft list table: Operation not permitted'));
+    await expect(dp.inspect([])).rejects.toThrow('Operation not permitted');
+    await dp.repair([]);
+    await expect(dp.inspect([])).rejects.toThrow();
+    await w.clock.advance(60_000);
+    expect(failures(w.ready)).toEqual([]);
+  });
+});
+
 describe('agent liveness (/healthz)', () => {
   it('passes before the workers start however long keys wait (start-up sync retrying)', async () => {
     const w = world();

@@ -12,6 +12,7 @@ import type { DnatMapping } from '@npl/core';
 import type { Clock, HealthCheck, Informer, WorkQueue } from '@npl/runtime';
 import { FailureStreak, streakCheck } from '@npl/runtime';
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { mappingKey } from './dataplane/mappings.js';
 import type { Dataplane, DataplaneDrift } from './dataplane/types.js';
 
 export interface HealthLimits {
@@ -51,37 +52,61 @@ export class DataplaneHealth {
   }
 }
 
-/** A Dataplane that reports each operation's outcome to `health`; behaviour is unchanged. */
+/**
+ * A Dataplane that reports each operation's outcome to `health` and knows which mappings a write is
+ * changing right now (`inFlight`, for GET /mappings); behaviour is unchanged.
+ */
 export class TrackedDataplane implements Dataplane {
+  /** mappingKey -> number of writes under way that name it. */
+  private readonly writing = new Map<string, number>();
+
   constructor(
     private readonly inner: Dataplane,
     private readonly health: DataplaneHealth,
   ) {}
 
-  private async write(op: () => Promise<void>): Promise<void> {
+  private async write(op: () => Promise<void>, mappings: readonly DnatMapping[] = []): Promise<void> {
+    const keys = mappings.map(mappingKey);
+    for (const k of keys) this.writing.set(k, (this.writing.get(k) ?? 0) + 1);
     try {
       await op();
     } catch (err) {
       this.health.wrote(err);
       throw err;
+    } finally {
+      for (const k of keys) {
+        const n = (this.writing.get(k) ?? 1) - 1;
+        if (n > 0) this.writing.set(k, n);
+        else this.writing.delete(k);
+      }
     }
     this.health.wrote();
+  }
+
+  /** mappingKey of every mapping an add, delete, replaceAll or repair is writing now. */
+  inFlight(): ReadonlySet<string> {
+    return new Set(this.writing.keys());
+  }
+
+  /** `verify` without reporting to health: a read for inspection (GET /mappings) is not a drift check. */
+  inspect(expected: readonly DnatMapping[]): Promise<DataplaneDrift> {
+    return this.inner.verify(expected);
   }
 
   init(): Promise<void> {
     return this.write(() => this.inner.init());
   }
   add(m: DnatMapping): Promise<void> {
-    return this.write(() => this.inner.add(m));
+    return this.write(() => this.inner.add(m), [m]);
   }
   delete(m: DnatMapping): Promise<void> {
-    return this.write(() => this.inner.delete(m));
+    return this.write(() => this.inner.delete(m), [m]);
   }
   replaceAll(ms: readonly DnatMapping[]): Promise<void> {
-    return this.write(() => this.inner.replaceAll(ms));
+    return this.write(() => this.inner.replaceAll(ms), ms);
   }
   repair(expected: readonly DnatMapping[]): Promise<void> {
-    return this.write(() => this.inner.repair(expected));
+    return this.write(() => this.inner.repair(expected), expected);
   }
   async verify(expected: readonly DnatMapping[]): Promise<DataplaneDrift> {
     let drift: DataplaneDrift;

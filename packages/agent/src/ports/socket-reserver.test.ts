@@ -53,20 +53,24 @@ describe('SocketPortReserver', () => {
     const reserver = new SocketPortReserver();
     const { port, r } = await reserveSomePort(reserver, 'tcp');
     expect(reserver.heldPorts()).toEqual([`IPv4/tcp/${port}`]);
+    expect([reserver.isHeld(port, 'tcp', 'IPv4'), reserver.isHeld(port, 'udp', 'IPv4'), reserver.isHeld(port, 'tcp', 'IPv6')]).toEqual([true, false, false]);
     expect(await canBindTcp(port)).toBe(false);
     expect(await canBindTcp(port, '127.0.0.1')).toBe(false);
     await r.release();
     await r.release();
     expect(reserver.heldPorts()).toEqual([]);
+    expect(reserver.isHeld(port, 'tcp', 'IPv4')).toBe(false);
     expect(await canBindTcp(port)).toBe(true);
   });
 
   it('holds a UDP port per protocol: TCP on the same number stays free', async () => {
     const reserver = new SocketPortReserver();
     const { port, r } = await reserveSomePort(reserver, 'udp');
+    expect([reserver.isHeld(port, 'udp', 'IPv4'), reserver.isHeld(port, 'tcp', 'IPv4')]).toEqual([true, false]);
     expect(await canBindUdp(port)).toBe(false);
     expect(await canBindTcp(port)).toBe(true);
     await r.release();
+    expect(reserver.isHeld(port, 'udp', 'IPv4')).toBe(false);
     expect(await canBindUdp(port)).toBe(true);
   });
 

@@ -51,15 +51,33 @@ function closeUdp(socket: UdpSocket): Promise<void> {
   return new Promise((resolve) => socket.close(() => resolve()));
 }
 
+interface Held {
+  readonly release: () => Promise<void>;
+  readonly isOpen: () => boolean;
+}
+
+/** A closed or unbound dgram socket throws from address() (ERR_SOCKET_DGRAM_NOT_RUNNING). */
+function udpBound(socket: UdpSocket): boolean {
+  try {
+    socket.address();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Counts what it holds, for the `npl_reserved_ports` gauge and for leak checks in tests. */
 export class SocketPortReserver implements PortReserver {
   private readonly held = new Set<string>();
+  /** key -> whether its socket is open now (a TCP server listening, a UDP socket bound). */
+  private readonly open = new Map<string, () => boolean>();
 
   async reserve(port: number, protocol: Protocol, family: IPFamily): Promise<PortReservation> {
     const key = `${family}/${protocol}/${port}`;
     try {
-      const release = protocol === 'tcp' ? await this.reserveTcp(port, family) : await this.reserveUdp(port, family);
+      const { release, isOpen } = protocol === 'tcp' ? await this.reserveTcp(port, family) : await this.reserveUdp(port, family);
       this.held.add(key);
+      this.open.set(key, isOpen);
       let released = false;
       return {
         release: async () => {
@@ -67,6 +85,7 @@ export class SocketPortReserver implements PortReserver {
           await release();
           released = true;
           this.held.delete(key);
+          this.open.delete(key);
         },
       };
     } catch (err) {
@@ -79,13 +98,21 @@ export class SocketPortReserver implements PortReserver {
     return [...this.held].sort();
   }
 
-  private async reserveTcp(port: number, family: IPFamily): Promise<() => Promise<void>> {
-    const server = await listenTcp(port, family);
-    return () => closeTcp(server);
+  /**
+   * True while this reserver holds `port` with a socket that is open now (the TCP server listening,
+   * the UDP socket still bound): the socket itself is asked, not only the record of the reservation.
+   */
+  isHeld(port: number, protocol: Protocol, family: IPFamily): boolean {
+    return this.open.get(`${family}/${protocol}/${port}`)?.() ?? false;
   }
 
-  private async reserveUdp(port: number, family: IPFamily): Promise<() => Promise<void>> {
+  private async reserveTcp(port: number, family: IPFamily): Promise<Held> {
+    const server = await listenTcp(port, family);
+    return { release: () => closeTcp(server), isOpen: () => server.listening };
+  }
+
+  private async reserveUdp(port: number, family: IPFamily): Promise<Held> {
     const socket = await bindUdp(port, family);
-    return () => closeUdp(socket);
+    return { release: () => closeUdp(socket), isOpen: () => udpBound(socket) };
   }
 }
