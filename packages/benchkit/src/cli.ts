@@ -27,7 +27,9 @@ function main(): number {
     for (const s of stale) process.stderr.write(`not up to date: ${s}\n`);
     return stale.length ? 1 : 0;
   }
-  for (const f of writeRendered(p, files)) process.stdout.write(`wrote ${f}\n`);
+  const { written, removed } = writeRendered(p, files);
+  for (const f of written) process.stdout.write(`wrote ${f}\n`);
+  for (const f of removed) process.stdout.write(`removed ${f} (no chart draws it)\n`);
   return 0;
 }
 

@@ -3,7 +3,7 @@
  * docs/benchmarks.md and one docs/benchmarks/<chart-id>.svg per chart. `renderFiles` is pure
  * over what `readInputs` read, so the committed files can be compared with a fresh render.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DocPaths } from './paths.js';
 import { renderDocument } from './markdown.js';
@@ -17,11 +17,11 @@ export interface Inputs {
   readonly notes: Readonly<Record<string, string>>;
 }
 
-function readJson(file: string): unknown {
+function readJson(file: string, shown: string): unknown {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as unknown;
   } catch (err) {
-    throw new BenchResultError(file, '', 'valid JSON', (err as Error).message);
+    throw new BenchResultError(shown, '', 'valid JSON', (err as Error).message);
   }
 }
 
@@ -31,7 +31,7 @@ export function readInputs(p: DocPaths): Inputs {
   const rel = (f: string): string => path.relative(p.root, f);
   const results = files.map((f) => {
     const file = path.join(p.results, f);
-    const r = validateResult(readJson(file), rel(file));
+    const r = validateResult(readJson(file, rel(file)), rel(file));
     if (`${r.id}.json` !== f) throw new BenchResultError(rel(file), 'id', `"${f.slice(0, -5)}" (the file's name)`, r.id);
     return r;
   });
@@ -62,10 +62,20 @@ export function renderFiles(inputs: Inputs): Map<string, string> {
   return out;
 }
 
-/** Write the rendered files; returns their repository-relative paths. */
-export function writeRendered(p: DocPaths, files: ReadonlyMap<string, string>): string[] {
+/**
+ * Write the rendered files and remove the SVGs in docs/benchmarks/ that no chart draws any more (the
+ * renderer owns that directory's SVGs); returns the repository-relative paths written and removed.
+ */
+export function writeRendered(p: DocPaths, files: ReadonlyMap<string, string>): { written: string[]; removed: string[] } {
+  mkdirSync(p.dir, { recursive: true });
   for (const [rel, content] of files) writeFileSync(path.join(p.root, rel), content);
-  return [...files.keys()];
+  const removed = readdirSync(p.dir)
+    .filter((n) => n.endsWith('.svg') && !files.has(`docs/benchmarks/${n}`))
+    .map((n) => {
+      rmSync(path.join(p.dir, n));
+      return `docs/benchmarks/${n}`;
+    });
+  return { written: [...files.keys()], removed };
 }
 
 /** Rendered files whose committed copy is missing or differs, and SVGs under docs/benchmarks/ no chart produces. */
