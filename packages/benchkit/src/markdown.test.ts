@@ -77,6 +77,12 @@ describe('renderDocument', () => {
     expect(machineLine(a.machine)).toBe('2 × AMD EPYC 7B13, 23.5 GiB, Linux 6.18.44, Node v24.21.0, load average (1 min) 1.20 at the start, 3.46 at the end');
   });
 
+  it('says when the load exceeded the CPU count', () => {
+    expect(doc).toContain('3.46 at the end. The load was above the CPU count');
+    const idle = renderDocument({ results: [sampleResult({ machine: { ...a.machine, loadavgStart: 0.5, loadavgEnd: 1.9 } })] });
+    expect(idle).not.toContain('The load was above');
+  });
+
   it('is deterministic and independent of input order', () => {
     expect(renderDocument({ results: [b, a], intro: 'Intro text.\n', notes: { 'agent.sample': 'Notes from a file.' } })).toBe(doc);
   });

@@ -81,7 +81,9 @@ export function machineLine(m: Machine): string {
 
 function runLine(r: BenchResult): string {
   const when = `${r.date.slice(0, 10)} ${r.date.slice(11, 16)} UTC`;
-  return `_Run ${when}, ${formatNumber(r.durationSeconds)} s; ${machineLine(r.machine)}._`;
+  const m = r.machine;
+  const busy = Math.max(m.loadavgStart, m.loadavgEnd) > m.cpus ? ' The load was above the CPU count: other work shared the machine, so times are longer than on an idle one.' : '';
+  return `_Run ${when}, ${formatNumber(r.durationSeconds)} s; ${machineLine(m)}.${busy}_`;
 }
 
 function renderResult(r: BenchResult, extraNotes: string | undefined): string[] {

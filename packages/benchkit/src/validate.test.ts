@@ -42,6 +42,7 @@ describe('validateResult', () => {
     ['table row of the wrong width', (r) => (r.tables = [{ columns: ['a', 'b'], rows: [['x']] }]), 'tables[0].rows[0]', '2 cells'],
     ['chart id with a dot', (r) => (r.charts = [{ id: 'a.b', title: 't', x: { label: 'x' }, y: { label: 'y' }, series: [{ name: 's', points: [[1, 1]] }] }]), 'charts[0].id', 'kebab-case'],
     ['zero on a log axis', (r) => (r.charts = [{ id: 'c', title: 't', x: { label: 'x', log: true }, y: { label: 'y' }, series: [{ name: 's', points: [[0, 1]] }] }]), 'charts[0].series[0].points[0][0]', 'positive x on a log axis'],
+    ['a chart without any point', (r) => (r.charts = [{ id: 'c', title: 't', x: { label: 'x' }, y: { label: 'y' }, series: [{ name: 's', points: [] }] }]), 'charts[0].series', 'at least one point'],
     ['point not a pair', (r) => (r.charts = [{ id: 'c', title: 't', x: { label: 'x' }, y: { label: 'y' }, series: [{ name: 's', points: [[1, 2, 3]] }] }]), 'charts[0].series[0].points[0]', 'a pair'],
   ])('rejects %s, naming the file and the field', (_name, mutate, field, expected) => {
     const r = json(sampleResult());

@@ -144,7 +144,7 @@ function chart(c: Checker, v: unknown, f: string): Chart {
   const series = c.arr(o.series, `${f}.series`, 1).map((s, i) => {
     const sf = `${f}.series[${i}]`;
     const so = c.obj(s, sf);
-    const points = c.arr(so.points, `${sf}.points`, 1).map((p, j) => {
+    const points = c.arr(so.points, `${sf}.points`).map((p, j) => {
       const pf = `${sf}.points[${j}]`;
       const xy = c.numbers(p, pf, 2);
       if (xy.length !== 2) c.fail(pf, 'a pair [x, y]', p);
@@ -154,6 +154,7 @@ function chart(c: Checker, v: unknown, f: string): Chart {
     });
     return { name: c.str(so.name, `${sf}.name`), points };
   });
+  if (series.every((s) => s.points.length === 0)) c.fail(`${f}.series`, 'at least one point in some series', o.series);
   return { id, title: c.str(o.title, `${f}.title`), x, y, series };
 }
 
