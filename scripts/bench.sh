@@ -7,25 +7,29 @@
 #   --only ID[,ID...]   only these benchmarks (ids as in docs/benchmarks/results, e.g.
 #                       agent.service-rollout,controller.storm, or a whole package: agent), then render
 #   --no-render         skip the render step (`pnpm bench:render` does it alone)
+#   --dry-run           print the commands instead of running them
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage() { sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 
 only=""
 render=1
+dry=0
+run() { if [[ $dry == 1 ]]; then echo "$*"; else "$@"; fi; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --only) only="${2:?--only needs benchmark ids}"; shift 2 ;;
     --only=*) only="${1#*=}"; shift ;;
     --no-render) render=0; shift ;;
+    --dry-run) dry=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
 
 if [[ -z $only ]]; then
-  pnpm exec turbo run bench --concurrency=1
+  run pnpm exec turbo run bench --concurrency=1
 else
   declare -A names=()
   order=()
@@ -39,10 +43,10 @@ else
     args=()
     # The cluster package has one benchmark (cluster.up) and takes no --only.
     [[ -n ${names[$pkg]} && $pkg != cluster ]] && args=(-- --only "${names[$pkg]}")
-    pnpm exec turbo run bench --concurrency=1 "--filter=@npl/$pkg" "${args[@]}"
+    run pnpm exec turbo run bench --concurrency=1 "--filter=@npl/$pkg" "${args[@]}"
   done
 fi
 
 if [[ $render == 1 ]]; then
-  pnpm run bench:render
+  run pnpm run bench:render
 fi
