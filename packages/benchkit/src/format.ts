@@ -27,6 +27,7 @@ export function withUnit(x: number, unit: string): string {
   return `${n} ${unit}`;
 }
 
+/** "1.32×"; below 0.5 also as a fraction, which reads better: "0.145× (1/6.90)". */
 export function formatRatio(r: number): string {
-  return `${formatNumber(r)}×`;
+  return r > 0 && r < 0.5 ? `${formatNumber(r)}× (1/${formatNumber(1 / r)})` : `${formatNumber(r)}×`;
 }

@@ -52,7 +52,7 @@ describe('renderDocument', () => {
   it('summarises each figure: median, runs, goal, met, baseline and the computed ratio', () => {
     const rows = tableAfter(doc, '## npl-agent');
     expect(rows[0]).toEqual(['benchmark', 'figure', 'median', 'runs', 'goal', 'met', 'baseline (same run)', 'ratio']);
-    expect(rows[2]).toEqual(['A sample benchmark', 'add+delete', '**0.900 ms**'.replace('0.900', '0.9'), '0.8 / 0.9 / 1.10', '< 10 ms', '✔', 'iptables-nft: 258 ms', '0.00349×']);
+    expect(rows[2]).toEqual(['A sample benchmark', 'add+delete', '**0.900 ms**'.replace('0.900', '0.9'), '0.8 / 0.9 / 1.10', '< 10 ms', '✔', 'iptables-nft: 258 ms', '0.00349× (1/287)']);
     expect(rows[3]).toEqual(['', 'ports changed', '**2**', '0 / 2 / 3', '= 0', '✘', '', '']);
     expect(tableAfter(doc, '## Local cluster')[2]).toEqual(['Cluster up', 'warm up', '**16 s**', '16', 'under 15 s', '✘', '', '']);
   });
@@ -60,7 +60,7 @@ describe('renderDocument', () => {
   it('uses a given ratio and summarises long run lists', () => {
     const row = figureRow({ name: 'f', unit: 'µs', median: 41, runs: Array.from({ length: 3000 }, (_, i) => 30 + (i % 20)), baseline: { name: 'iptables', median: 455 }, ratio: 0.09 });
     expect(row[2]).toBe('3,000 values, 30 – 49');
-    expect(row[6]).toBe('0.09×');
+    expect(row[6]).toBe('0.09× (1/11.1)');
   });
 
   it('renders each result: description, tables, charts as images, notes, machine and date', () => {
