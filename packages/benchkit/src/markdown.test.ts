@@ -64,10 +64,10 @@ describe('renderDocument', () => {
   });
 
   it('renders each result: description, tables, charts as images, notes, machine and date', () => {
-    const r = sampleResult({ tables: [{ title: 'Per run', columns: ['run', 'time (s)'], rows: [[1, 8.222], ['median', 'a|b']] }], charts: [{ id: 'agent-sample', title: 'Latency', x: { label: 'x' }, y: { label: 'y' }, series: [{ name: 's', points: [[1, 1]] }] }], notes: 'From the result.' });
+    const r = sampleResult({ tables: [{ title: 'Per run', columns: ['run', 'time (s)'], rows: [[1, 8.222], ['median', 'a|b'], ['none', null]] }], charts: [{ id: 'agent-sample', title: 'Latency', x: { label: 'x' }, y: { label: 'y' }, series: [{ name: 's', points: [[1, 1]] }] }], notes: 'From the result.' });
     const d = renderDocument({ results: [r], notes: { 'agent.sample': 'From the file.' } });
     const part = d.slice(d.indexOf('### A sample benchmark'));
-    const order = ['`agent.sample` · rerun: `node packages/agent/dist-bench/bench/sample.js --runs 3`', 'Measures a **sample**.', '**Per run**', '| 1 | 8.22 |', '| median | a\\|b |', '![Latency](benchmarks/agent-sample.svg)', 'From the result.', 'From the file.', '_Run 2026-12-02 00:50 UTC, 12.5 s; 2 × AMD EPYC 7B13'];
+    const order = ['`agent.sample` · rerun: `node packages/agent/dist-bench/bench/sample.js --runs 3`', 'Measures a **sample**.', '**Per run**', '| 1 | 8.22 |', '| median | a\\|b |', '| none | – |', '![Latency](benchmarks/agent-sample.svg)', 'From the result.', 'From the file.', '_Run 2026-12-02 00:50 UTC, 12.5 s; 2 × AMD EPYC 7B13'];
     const at = order.map((s) => part.indexOf(s));
     expect(at.every((x) => x >= 0)).toBe(true);
     expect([...at].sort((x, y) => x - y)).toEqual(at);

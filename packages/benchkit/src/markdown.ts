@@ -69,7 +69,7 @@ function sectionSummary(results: readonly BenchResult[]): string[] {
 function renderTable(t: Table): string[] {
   const body = tableLines(
     t.columns,
-    t.rows.map((row) => row.map((c) => (typeof c === 'number' ? formatNumber(c) : c))),
+    t.rows.map((row) => row.map((c) => (c === null ? '–' : typeof c === 'number' ? formatNumber(c) : c))),
   );
   return t.title ? [`**${t.title}**`, '', ...body] : body;
 }

@@ -49,7 +49,8 @@ export interface Figure {
 export interface Table {
   readonly title?: string;
   readonly columns: readonly string[];
-  readonly rows: readonly (readonly (string | number)[])[];
+  /** Cells: text, a number, or null for "no value" (shown as –; an optional addition to the contract). */
+  readonly rows: readonly (readonly (string | number | null)[])[];
 }
 
 export interface Axis {

@@ -121,7 +121,7 @@ function table(c: Checker, v: unknown, f: string): Table {
   const rows = c.arr(o.rows, `${f}.rows`).map((r, i) => {
     const cells = c.arr(r, `${f}.rows[${i}]`);
     if (cells.length !== columns.length) c.fail(`${f}.rows[${i}]`, `${columns.length} cells (one per column)`, r);
-    return cells.map((x, j) => (typeof x === 'number' ? c.num(x, `${f}.rows[${i}][${j}]`) : c.str(x, `${f}.rows[${i}][${j}]`, false)));
+    return cells.map((x, j) => (x === null ? null : typeof x === 'number' ? c.num(x, `${f}.rows[${i}][${j}]`) : c.str(x, `${f}.rows[${i}][${j}]`, false)));
   });
   const title = c.optional(o, 'title', `${f}.`, (t, tf) => c.str(t, tf));
   return { ...(title === undefined ? {} : { title }), columns, rows };
