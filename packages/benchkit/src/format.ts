@@ -8,12 +8,13 @@ function thousands(n: number): string {
 
 /**
  * About three significant digits, thousands separated: 30000 → "30,000", 455.04 → "455",
- * 41.37 → "41.4", 8.384 → "8.38", 0.04251 → "0.0425"; integers stay whole.
+ * 41.37 → "41.4", 8.384 → "8.38", 0.04251 → "0.0425"; integers stay whole unless `keepWhole` is
+ * false (in a list of measured values, 19 next to 18.3 reads "19.0").
  */
-export function formatNumber(x: number): string {
+export function formatNumber(x: number, keepWhole = true): string {
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
-  if (Number.isInteger(x) || a >= 100) return thousands(x);
+  if ((keepWhole && Number.isInteger(x)) || a >= 100) return thousands(x);
   if (a >= 10) return x.toFixed(1);
   if (a >= 1) return x.toFixed(2);
   return String(Number(x.toPrecision(3)));

@@ -25,6 +25,10 @@ describe('formatNumber', () => {
     [0, '0'],
     [-1234.5, '-1,235'],
   ])('%d → %s', (x, s) => expect(formatNumber(x)).toBe(s));
+  it('a whole number among fractions keeps their digits', () => {
+    expect(figureRow({ name: 'f', unit: 's', median: 18.3, runs: [18.3, 19, 13.4] })[2]).toBe('18.3 / 19.0 / 13.4');
+    expect(figureRow({ name: 'f', unit: 'count', median: 0, runs: [0, 0, 1] })[2]).toBe('0 / 0 / 1');
+  });
   it('units: count is bare, others spaced', () => {
     expect(withUnit(3, 'count')).toBe('3');
     expect(withUnit(8.384, 's')).toBe('8.38 s');

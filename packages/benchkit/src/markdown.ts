@@ -38,7 +38,8 @@ function tableLines(columns: readonly string[], rows: readonly (readonly string[
 }
 
 function runsCell(f: Figure): string {
-  if (f.runs.length <= 7) return f.runs.map(formatNumber).join(' / ');
+  const whole = f.runs.every(Number.isInteger);
+  if (f.runs.length <= 7) return f.runs.map((x) => formatNumber(x, whole)).join(' / ');
   return `${formatNumber(f.runs.length)} values, ${formatNumber(Math.min(...f.runs))} – ${formatNumber(Math.max(...f.runs))}`;
 }
 
