@@ -12,9 +12,12 @@
  * The agent log splits the start-up into its phases.
  *
  * Run as root: `node dist-bench/bench/agent-restart.js [--pods 500] [--runs 3] [--agent-args="..."]`.
+ * Writes docs/benchmarks/results/agent.agent-restart.json.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import type { BenchResult, Figure, RunFrame } from '@npl/benchkit';
+import { beginRun, tableFromMarkdown, writeResult } from '@npl/benchkit';
 import type { BenchEnv } from './cluster-setup.js';
 import {
   agentLogSince,
@@ -227,6 +230,48 @@ export function restartTable(rows: readonly RestartRow[]): string {
   return lines.join('\n');
 }
 
+export interface RestartParams {
+  readonly pods: number;
+  readonly runs: number;
+  readonly agentArgs: readonly string[];
+  readonly downMs: number;
+  readonly afterMs: number;
+  readonly parallel: number;
+}
+
+/** The result file's content: time to ready per signal, ports changed and failed requests (goal 0 each). */
+export function restartResult(frame: RunFrame, rows: readonly RestartRow[], p: RestartParams): BenchResult {
+  const r2 = (x: number): number => Math.round(x * 100) / 100;
+  const figures: Figure[] = [];
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    const runs = rows.filter((r) => r.signal === signal).map((r) => r2(r.readyS));
+    if (runs.length) figures.push({ name: `${signal}: spawn → ready`, unit: 's', median: median(runs), runs });
+  }
+  const changed = rows.map((r) => r.portsChanged);
+  const failed = rows.map((r) => r.requestsFailed);
+  const ok = rows.reduce((n, r) => n + r.requestsOk, 0);
+  figures.push({ name: `node ports changed per restart (${rows.length} restarts)`, unit: 'count', median: median(changed), runs: changed, goal: { op: '==', value: 0 } });
+  figures.push({ name: `failed requests per restart (${ok.toLocaleString('en-US')} answered in all)`, unit: 'count', median: median(failed), runs: failed, goal: { op: '==', value: 0 } });
+  const args = p.agentArgs.join(' ');
+  return {
+    ...frame,
+    id: 'agent.agent-restart',
+    order: 23,
+    section: 'npl-agent',
+    title: `Agent restart with ${p.pods} mappings`,
+    command: `node packages/agent/dist-bench/bench/agent-restart.js --pods ${p.pods} --runs ${p.runs} --down-ms ${p.downMs} --after-ms ${p.afterMs} --parallel ${p.parallel} --agent-args="${args}"`,
+    description: [
+      `\`packages/agent/bench/agent-restart.ts\`: set-up as the Service roll-out (flags \`${args || '(defaults)'}\`), the Service created and all ${p.pods}`,
+      'mapped. A client in the `outside` namespace loops through all node ports (connect, read the pod name, check it) from 1 s',
+      `before the stop until ${p.afterMs / 1000} s after the new agent is ready; the agent is stopped (SIGTERM, or SIGKILL) and started again.`,
+      `${p.runs} runs × 2 signals. Time to ready: from the new process's spawn to the first 200 of its /readyz (polled every 50 ms);`,
+      'the phases come from its log, relative to the spawn. The annotations before and after are compared.',
+    ].join('\n'),
+    figures,
+    tables: [tableFromMarkdown(restartTable(rows), 'Per restart')],
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -237,15 +282,16 @@ async function main(): Promise<void> {
   });
   const agentArgs = clusterBenchAgentArgs('agent-restart', HELP, values);
   if (!agentArgs) return;
-  const rows = await runRestartBench({
+  const run = beginRun();
+  const params: RestartParams = {
     pods: Number(values.pods),
     runs: Number(values.runs),
     agentArgs,
-    name: values.name,
     downMs: Number(values['down-ms']),
     afterMs: Number(values['after-ms']),
     parallel: Number(values.parallel),
-  });
+  };
+  const rows = await runRestartBench({ ...params, name: values.name });
   const summary: Record<string, unknown> = { bench: 'agent-restart', agentArgs };
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     const rs = rows.filter((r) => r.signal === signal);
@@ -257,6 +303,7 @@ async function main(): Promise<void> {
   }
   summary.rows = rows;
   process.stdout.write(`agent flags: ${agentArgs.join(' ') || '(defaults)'}\n\n${restartTable(rows)}\n\n${JSON.stringify(summary)}\n`);
+  writeResult(restartResult(run.finish(), rows, params));
 }
 
 runAsScript(import.meta.url, main);

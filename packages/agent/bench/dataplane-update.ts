@@ -5,8 +5,11 @@
  * process runs inside a throwaway network namespace, as the agent runs inside its node's.
  *
  * Run as root: `node dist-bench/bench/dataplane-update.js [--present 10000] [--ops 50]`.
+ * Writes docs/benchmarks/results/agent.dataplane-update.json.
  */
 import { parseArgs } from 'node:util';
+import type { BenchResult, Figure, RunFrame } from '@npl/benchkit';
+import { beginRun, tableFromMarkdown, writeResult } from '@npl/benchkit';
 import type { DnatMapping } from '@npl/core';
 import { PortTable } from '@npl/core';
 import { createLogger } from '@npl/runtime';
@@ -25,6 +28,8 @@ export interface UpdateRow {
   readonly addDeleteMs: number;
   readonly fullSyncMs: number;
   readonly ops: number;
+  /** Every add+delete cycle's time, in order. */
+  readonly addDeleteRunsMs: readonly number[];
 }
 
 function dataplaneFor(plane: Plane) {
@@ -61,7 +66,7 @@ async function inner(plane: Plane, present: number, ops: number): Promise<Update
   }
   await dp.teardown();
   dp.close();
-  return { plane, present, addMs: median(add), deleteMs: median(del), addDeleteMs: median(add.map((x, i) => x + del[i]!)), fullSyncMs, ops };
+  return { plane, present, addMs: median(add), deleteMs: median(del), addDeleteMs: median(add.map((x, i) => x + del[i]!)), fullSyncMs, ops, addDeleteRunsMs: add.map((x, i) => Math.round((x + del[i]!) * 1000) / 1000) };
 }
 
 
@@ -92,6 +97,40 @@ export function runUpdateBench(present: number, ops: number): UpdateRow[] {
   return rows;
 }
 
+/** The result file's content: nft's add+delete against each iptables back end, goal under 10 ms. */
+export function updateResult(frame: RunFrame, rows: readonly UpdateRow[], present: number, ops: number): BenchResult {
+  const nft = rows.find((r) => r.plane === 'nft')!;
+  const n = present.toLocaleString('en-US');
+  const figures: Figure[] = rows
+    .filter((r) => r.plane !== 'nft')
+    .map((r) => ({
+      name: `nft (ours) add+delete vs ${r.plane}, ${n} present`,
+      unit: 'ms',
+      median: median(nft.addDeleteRunsMs),
+      runs: nft.addDeleteRunsMs,
+      goal: { op: '<', value: 10 },
+      baseline: { name: r.plane === 'iptables-nft' ? 'iptables-nft (Antrea\'s path)' : r.plane, median: median(r.addDeleteRunsMs), runs: r.addDeleteRunsMs },
+    }));
+  if (figures.length === 0) figures.push({ name: `nft (ours) add+delete, ${n} present`, unit: 'ms', median: median(nft.addDeleteRunsMs), runs: nft.addDeleteRunsMs, goal: { op: '<', value: 10 } });
+  const ipt = rows.find((r) => r.plane === 'iptables-nft');
+  figures.push({ name: `full sync of ${n}`, unit: 'ms', median: Math.round(nft.fullSyncMs), runs: [Math.round(nft.fullSyncMs)], ...(ipt ? { baseline: { name: 'iptables-nft', median: Math.round(ipt.fullSyncMs) } } : {}) });
+  return {
+    ...frame,
+    id: 'agent.dataplane-update',
+    order: 21,
+    section: 'npl-agent',
+    title: `Adding then removing one mapping with ${n} present`,
+    command: `node packages/agent/dist-bench/bench/dataplane-update.js --present ${present} --ops ${ops}`,
+    description: [
+      '`packages/agent/bench/dataplane-update.ts`: inside a network namespace (as the agent runs inside its node\'s), load',
+      `${n} mappings, then ${ops} × (\`PortTable.addRule\` + \`deleteRule\`), the agent's own path: socket reservation, dataplane`,
+      'batch, release. nft and both iptables back ends side by side, one after the other in the same run.',
+    ].join('\n'),
+    figures,
+    tables: [tableFromMarkdown(updateTable(rows))],
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { inner: { type: 'string' }, present: { type: 'string', default: '10000' }, ops: { type: 'string', default: '50' } },
@@ -102,8 +141,10 @@ async function main(): Promise<void> {
     return;
   }
   if (process.getuid?.() !== 0) throw new Error('dataplane-update needs root (network namespaces, nft, iptables)');
+  const run = beginRun();
   const rows = runUpdateBench(Number(values.present), Number(values.ops));
   process.stdout.write(`${updateTable(rows)}\n\n${JSON.stringify(rows)}\n`);
+  writeResult(updateResult(run.finish(), rows, Number(values.present), Number(values.ops)));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -1,39 +1,83 @@
 /**
  * `pnpm bench` for npl-agent: every benchmark of issue 4 in one run, one after the other (they
- * share the machine), printing each markdown table. Needs root. `--help` prints usage; run a single
- * benchmark's file for its own flags.
+ * share the machine), printing each markdown table and writing each one's result file
+ * (docs/benchmarks/results/agent.<name>.json, rendered into docs/benchmarks.md by `pnpm bench:render`).
+ * Needs root. `--help` prints usage; run a single benchmark's file for all its own flags.
  */
-import { latencyTable, runLatencyBench } from './dataplane-latency.js';
-import { runUpdateBench, updateTable } from './dataplane-update.js';
-import { restartTable, runRestartBench } from './agent-restart.js';
-import { rolloutTable, runRolloutBench } from './service-rollout.js';
+import { parseArgs } from 'node:util';
+import { beginRun, writeResult } from '@npl/benchkit';
+import { latencyResult, latencyTable, runLatencyBench } from './dataplane-latency.js';
+import { runUpdateBench, updateResult, updateTable } from './dataplane-update.js';
+import { restartResult, restartTable, runRestartBench } from './agent-restart.js';
+import { rolloutResult, rolloutTable, runRolloutBench } from './service-rollout.js';
 import { DEFAULT_AGENT_ARGS, splitArgs } from './cluster-setup.js';
 
-const HELP = `Usage: pnpm --filter @npl/agent bench   (as root; = node dist-bench/bench/run.js)
-Runs the four npl-agent benchmarks one after the other and prints a markdown table for each:
+const HELP = `Usage: pnpm --filter @npl/agent bench [-- options]   (as root; = node dist-bench/bench/run.js)
+Runs the npl-agent benchmarks one after the other, prints a markdown table for each and writes
+docs/benchmarks/results/agent.<name>.json:
   dataplane-latency, dataplane-update, service-rollout, agent-restart.
-For one benchmark and its own flags: node dist-bench/bench/<name>.js --help
+  --only a,b     only these (names as above)
+  --rounds R     dataplane-latency rounds (default 3)
+  --runs R       service-rollout runs and agent-restart runs per signal (default 3)
+For one benchmark and all its own flags: node dist-bench/bench/<name>.js --help
 (dist-bench/ is built by \`tsc -p tsconfig.bench.json\`, which \`pnpm bench\` runs first).`;
 
+const BENCHES = ['dataplane-latency', 'dataplane-update', 'service-rollout', 'agent-restart'] as const;
+type Bench = (typeof BENCHES)[number];
+
+interface Options {
+  readonly rounds: number;
+  readonly runs: number;
+}
+
+const RUNNERS: Record<Bench, (o: Options) => Promise<string[]>> = {
+  'dataplane-latency': async (o) => {
+    const run = beginRun();
+    const params = { counts: [1, 1_000, 10_000, 30_000], connects: 1_000, rounds: o.rounds };
+    const rows = await runLatencyBench(params.counts, params.connects, params.rounds);
+    writeResult(latencyResult(run.finish(), rows, params));
+    return ['## 1. New-connection latency through the dataplane', latencyTable(rows)];
+  },
+  'dataplane-update': (_o) => {
+    const run = beginRun();
+    const rows = runUpdateBench(10_000, 50);
+    writeResult(updateResult(run.finish(), rows, 10_000, 50));
+    return Promise.resolve(['## 2. Add then remove one mapping with 10,000 present', updateTable(rows)]);
+  },
+  'service-rollout': async (o) => {
+    const run = beginRun();
+    const agentArgs = splitArgs(DEFAULT_AGENT_ARGS);
+    const rows = await runRolloutBench({ pods: 500, runs: o.runs, agentArgs, name: 'nplbench3', parallel: 25 });
+    writeResult(rolloutResult(run.finish(), rows, agentArgs, 25));
+    return ['## 3. A new Service selecting 500 Pods on one node', rolloutTable(rows)];
+  },
+  'agent-restart': async (o) => {
+    const run = beginRun();
+    const params = { pods: 500, runs: o.runs, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), downMs: 0, afterMs: 3_000, parallel: 2 };
+    const rows = await runRestartBench({ ...params, name: 'nplbench4' });
+    writeResult(restartResult(run.finish(), rows, params));
+    return ['## 4. Agent restart with 500 mappings', restartTable(rows)];
+  },
+};
+
+function selected(only: string | undefined): Bench[] {
+  if (!only) return [...BENCHES];
+  const names = only.split(',').map((s) => s.trim().replace(/^agent\./, ''));
+  for (const n of names) if (!(BENCHES as readonly string[]).includes(n)) throw new Error(`--only: unknown benchmark "${n}"; expected one of ${BENCHES.join(', ')}`);
+  return BENCHES.filter((b) => names.includes(b));
+}
+
 async function main(): Promise<void> {
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  const { values } = parseArgs({ options: { only: { type: 'string' }, rounds: { type: 'string', default: '3' }, runs: { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h', default: false } } });
+  if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return;
   }
   if (process.getuid?.() !== 0) throw new Error('the npl-agent benchmarks need root (network namespaces, nftables, the local cluster)');
-  const started = new Date();
-  const out: string[] = [`# npl-agent benchmarks, ${started.toISOString()}`];
-  out.push('## 1. New-connection latency through the dataplane', latencyTable(await runLatencyBench([1, 1_000, 10_000, 30_000], 1_000, 3)));
-  out.push('## 2. Add then remove one mapping with 10,000 present', updateTable(runUpdateBench(10_000, 50)));
-  out.push(
-    '## 3. A new Service selecting 500 Pods on one node',
-    rolloutTable(await runRolloutBench({ pods: 500, runs: 3, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbench3', parallel: 25 })),
-  );
-  out.push(
-    '## 4. Agent restart with 500 mappings',
-    restartTable(await runRestartBench({ pods: 500, runs: 3, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbench4', downMs: 0, afterMs: 3_000, parallel: 2 })),
-  );
-  process.stdout.write(`${out.join('\n\n')}\n`);
+  const opts: Options = { rounds: Number(values.rounds), runs: Number(values.runs) };
+  const benches = selected(values.only);
+  process.stdout.write(`# npl-agent benchmarks, ${new Date().toISOString()}\n\n`);
+  for (const bench of benches) process.stdout.write(`${(await RUNNERS[bench](opts)).join('\n\n')}\n\n`);
 }
 
 main().catch((err: unknown) => {

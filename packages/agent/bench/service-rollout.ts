@@ -12,8 +12,11 @@
  * is deleted and all annotations are awaited gone.
  *
  * Run as root: `node dist-bench/bench/service-rollout.js [--pods 500] [--runs 3] [--agent-args="--api-qps 0"]`.
+ * Writes docs/benchmarks/results/agent.service-rollout.json.
  */
 import { parseArgs } from 'node:util';
+import type { BenchResult, RunFrame } from '@npl/benchkit';
+import { beginRun, tableFromMarkdown, writeResult } from '@npl/benchkit';
 import type { BenchEnv, ReconcileStats } from './cluster-setup.js';
 import {
   agentLogSince,
@@ -77,6 +80,8 @@ export interface RolloutRow {
   readonly uniquePorts: number;
   /** CPU seconds used by the agent and each cluster daemon from Service creation until all were annotated. */
   readonly cpuS: Record<string, number>;
+  /** (seconds since Service creation, pods annotated) at each annotation LIST. */
+  readonly progress: readonly (readonly [number, number])[];
 }
 
 async function oneRun(env: BenchEnv, run: number, parallel: number): Promise<RolloutRow> {
@@ -87,9 +92,13 @@ async function oneRun(env: BenchEnv, run: number, parallel: number): Promise<Rol
   const wall0 = Date.now();
   const t0 = performance.now();
   await createBenchService(cluster);
-  const annotated = await pollAnnotations(cluster, (a) => annotatedCount(a) === pods.length, 300_000, 'all pods annotated', (a) =>
-    log(`  ${annotatedCount(a)}/${pods.length} annotated at ${((performance.now() - t0) / 1000).toFixed(1)} s`),
-  );
+  const progress: [number, number][] = [[0, 0]];
+  const annotated = await pollAnnotations(cluster, (a) => annotatedCount(a) === pods.length, 300_000, 'all pods annotated', (a) => {
+    const at = (performance.now() - t0) / 1000;
+    progress.push([Math.round(at * 100) / 100, annotatedCount(a)]);
+    log(`  ${annotatedCount(a)}/${pods.length} annotated at ${at.toFixed(1)} s`);
+  });
+  progress.push([Math.round(((annotated.at - t0) / 1000) * 100) / 100, pods.length]);
   const annotatedS = (annotated.at - t0) / 1000;
   const cpu = cpuDelta(await cpuSnapshot(env), cpu0);
   log(`  all annotated at ${annotatedS.toFixed(2)} s; checking ${pods.length} node ports from ${cluster.outsideNetns}`);
@@ -120,6 +129,7 @@ async function oneRun(env: BenchEnv, run: number, parallel: number): Promise<Rol
     listP50Ms: median(annotated.listMs),
     uniquePorts: new Set(pairs.map(([p]) => p)).size,
     cpuS: cpu,
+    progress,
   };
 }
 
@@ -160,12 +170,50 @@ export function rolloutTable(rows: readonly RolloutRow[]): string {
   return lines.join('\n');
 }
 
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** The result file's content: annotated and reachable times (goal under 10 s), the per-run table, annotations over time. */
+export function rolloutResult(frame: RunFrame, rows: readonly RolloutRow[], agentArgs: readonly string[], parallel: number): BenchResult {
+  const pods = rows[0]?.pods ?? 0;
+  const args = agentArgs.join(' ');
+  return {
+    ...frame,
+    id: 'agent.service-rollout',
+    order: 22,
+    section: 'npl-agent',
+    title: `A new Service selecting ${pods} pods on one node`,
+    command: `node packages/agent/dist-bench/bench/service-rollout.js --pods ${pods} --runs ${rows.length} --parallel ${parallel} --agent-args="${args}"`,
+    description: [
+      `\`packages/agent/bench/service-rollout.ts\`: a 1-node local cluster, npl-agent on it (flags \`${args || '(defaults)'}\`), ${pods} pods`,
+      'Running (set-up, not timed). Timed: create the NPL Service; "annotated" = one LIST shows all pods annotated;',
+      `"reachable" = one client in the \`outside\` namespace got the right pod name from all ${pods} node ports. ${rows.length} runs; between`,
+      'runs the Service is deleted, all annotations are awaited gone, and the agent\'s API limiter is given 3 s to refill',
+      '(removing the annotations spends its burst). The agent\'s log and /metrics say where the time went.',
+    ].join('\n'),
+    figures: [
+      { name: `reachable from outside, ${pods} pods`, unit: 's', median: median(rows.map((r) => r2(r.reachableS))), runs: rows.map((r) => r2(r.reachableS)), goal: { op: '<', value: 10 } },
+      { name: `annotated, ${pods} pods`, unit: 's', median: median(rows.map((r) => r2(r.annotatedS))), runs: rows.map((r) => r2(r.annotatedS)) },
+    ],
+    tables: [tableFromMarkdown(rolloutTable(rows), 'Per run (times from Service creation)')],
+    charts: [
+      {
+        id: 'agent-service-rollout',
+        title: `Pods annotated after the Service is created (${pods} pods, one node)`,
+        x: { label: 'time since Service creation', unit: 's' },
+        y: { label: 'pods annotated' },
+        series: rows.map((r) => ({ name: `run ${r.run}`, points: r.progress.map(([t, n]) => [t, n] as [number, number]) })),
+      },
+    ],
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: clusterBenchOptions({ name: 'nplbench3', parallel: '25' }),
   });
   const agentArgs = clusterBenchAgentArgs('service-rollout', HELP, values);
   if (!agentArgs) return;
+  const run = beginRun();
   const rows = await runRolloutBench({ pods: Number(values.pods), runs: Number(values.runs), agentArgs, name: values.name, parallel: Number(values.parallel) });
   const summary = {
     bench: 'service-rollout',
@@ -176,6 +224,7 @@ async function main(): Promise<void> {
     rows,
   };
   process.stdout.write(`agent flags: ${agentArgs.join(' ') || '(defaults)'}\n\n${rolloutTable(rows)}\n\n${JSON.stringify(summary)}\n`);
+  writeResult(rolloutResult(run.finish(), rows, agentArgs, Number(values.parallel)));
 }
 
 runAsScript(import.meta.url, main);

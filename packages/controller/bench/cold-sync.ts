@@ -6,8 +6,11 @@
  * (`desiredState`), as the informers' snapshot would. A second sync (nothing changed) is timed too.
  *
  * `node dist-bench/bench/cold-sync.js [--services 1000] [--pods 10] [--runs 3]`
+ * Writes docs/benchmarks/results/controller.cold-sync.json.
  */
 import { parseArgs } from 'node:util';
+import type { BenchResult, Figure, RunFrame } from '@npl/benchkit';
+import { beginRun, tableFromMarkdown, writeResult } from '@npl/benchkit';
 import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { startEmulator } from '@npl/bigip-emulator';
 import { As3Backend } from '../src/as3/backend.js';
@@ -97,10 +100,43 @@ export function coldSyncTable(results: readonly ColdSyncResult[]): string {
   return ['| backend | Services / members | cold sync, median | runs | requests | unchanged resync | goal |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
+const secs = (ms: number): number => Math.round(ms) / 1000;
+
+/** The result file's content: cold sync per backend (goal under 30 s) and the unchanged resync. */
+export function coldSyncResult(frame: RunFrame, results: readonly ColdSyncResult[], pods: number): BenchResult {
+  const first = results[0]!;
+  const figures: Figure[] = [];
+  for (const r of results) {
+    figures.push({ name: `${r.backend}: cold sync`, unit: 's', median: median(r.timesMs.map(secs)), runs: r.timesMs.map(secs), goal: { op: '<', value: 30 } });
+    figures.push({ name: `${r.backend}: requests of the cold sync`, unit: 'count', median: median(r.requests), runs: r.requests });
+    figures.push({ name: `${r.backend}: unchanged resync`, unit: 'ms', median: Math.round(median(r.resyncMs)), runs: r.resyncMs.map(Math.round) });
+  }
+  const n = (x: number): string => x.toLocaleString('en-US');
+  return {
+    ...frame,
+    id: 'controller.cold-sync',
+    order: 30,
+    section: 'npl-controller',
+    title: `Cold sync: ${n(first.services)} Services × ${pods} pods`,
+    command: `node packages/controller/dist-bench/bench/cold-sync.js --services ${first.services} --pods ${pods} --runs ${first.timesMs.length}`,
+    description: [
+      `\`packages/controller/bench/cold-sync.ts\`: ${n(first.services)} Services (one port each) selecting ${pods} pods each, built in memory and turned`,
+      'into the desired state by the controller\'s own `desiredState` (as the informers\' snapshot is); one `Backend.sync` into an',
+      `empty partition of the in-process BIG-IP emulator (HTTPS, TLS verified), timed from the call to its return; every one of the`,
+      `${n(first.members)} members is then checked on the emulator. Worst case for nodes: every pod has its own node IP. Then a second`,
+      `sync with nothing changed. ${first.timesMs.length} runs per backend, a fresh emulator each. Requests include the login.`,
+    ].join('\n'),
+    figures,
+    tables: [tableFromMarkdown(coldSyncTable(results))],
+  };
+}
+
 async function main(): Promise<void> {
+  const run = beginRun();
   const { values } = parseArgs({ options: { services: { type: 'string', default: '1000' }, pods: { type: 'string', default: '10' }, runs: { type: 'string', default: '3' } } });
   const results = await runColdSync(Number(values.services), Number(values.pods), Number(values.runs));
   process.stdout.write(`${coldSyncTable(results)}\n${JSON.stringify(results)}\n`);
+  writeResult(coldSyncResult(run.finish(), results, Number(values.pods)));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -8,8 +8,11 @@
  * requests that change caused. Goal: p99 < 2 s, <= 2 writes.
  *
  * `node dist-bench/bench/pod-added.js [--runs 30] [--backend icontrol|as3] [--name nplctlbench]` (root)
+ * Writes docs/benchmarks/results/controller.pod-added.json.
  */
 import { parseArgs } from 'node:util';
+import type { BenchResult, Figure, RunFrame } from '@npl/benchkit';
+import { beginRun, ecdf, tableFromMarkdown, writeResult } from '@npl/benchkit';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { RunningEmulator } from '@npl/bigip-emulator';
 import { startEmulator } from '@npl/bigip-emulator';
@@ -129,10 +132,53 @@ export function podAddedTable(results: readonly PodAddedResult[]): string {
   return ['| backend | annotation to member, median | p99 | range | BIG-IP writes | requests | runs | goal |', '|---|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
 
+const ms1 = (x: number): number => Math.round(x * 10) / 10;
+
+/** The result file's content: annotation → member latency per backend (p99 under 2 s), writes per pod (at most 2), the distribution. */
+export function podAddedResult(frame: RunFrame, results: readonly PodAddedResult[]): BenchResult {
+  const figures: Figure[] = [];
+  for (const r of results) {
+    const runs = r.latencyMs.map(ms1);
+    figures.push({ name: `${r.backend}: annotation → member`, unit: 'ms', median: median(runs), runs });
+    figures.push({ name: `${r.backend}: annotation → member, p99 of ${runs.length}`, unit: 'ms', median: percentile(runs, 99), runs: [percentile(runs, 99)], goal: { op: '<', value: 2_000, text: '< 2 s' } });
+    figures.push({ name: `${r.backend}: BIG-IP writes per pod added (max ${Math.max(...r.writes)})`, unit: 'count', median: median(r.writes), runs: r.writes, goal: { op: '<=', value: 2 } });
+  }
+  const runs = results[0]?.latencyMs.length ?? 0;
+  return {
+    ...frame,
+    id: 'controller.pod-added',
+    order: 31,
+    section: 'npl-controller',
+    title: 'One pod added',
+    command: `node packages/controller/dist-bench/bench/pod-added.js --runs ${runs} ${results.map((r) => `--backend ${r.backend}`).join(' ')}`,
+    description: [
+      '`packages/controller/bench/pod-added.ts`: a 1-node local cluster (real API server), the BIG-IP emulator and npl-controller in',
+      'the benchmark\'s process, as shipped (leader election on; it leads before measuring). A Service selects 10 annotated pods; then',
+      `${runs} times: a pod is created without annotation and, once the controller has it in its cache and is idle, the benchmark writes`,
+      'the pod\'s NodePortLocal annotation (a JSON patch, as the agent writes it) and measures from the PATCH call until the member is',
+      'on the emulator (polled in-process every 2 ms); then counts the BIG-IP requests that change caused, and the writes among them',
+      '(POST/PUT/PATCH/DELETE, login excluded). Each backend has its own Service, pods and node ports.',
+    ].join('\n'),
+    figures,
+    tables: [tableFromMarkdown(podAddedTable(results))],
+    charts: [
+      {
+        id: 'controller-pod-added',
+        title: 'Annotation to BIG-IP member: distribution over the pods added',
+        x: { label: 'annotation → member', unit: 'ms' },
+        y: { label: 'fraction of pods added', min: 0 },
+        series: results.map((r) => ({ name: r.backend, points: ecdf(r.latencyMs.map(ms1)) })),
+      },
+    ],
+  };
+}
+
 async function main(): Promise<void> {
+  const run = beginRun();
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '30' }, backend: { type: 'string', multiple: true }, name: { type: 'string', default: 'nplctlbench' } } });
   const results = await runPodAdded(Number(values.runs), values.backend ?? ['icontrol', 'as3'], values.name);
   process.stdout.write(`${podAddedTable(results)}\n${JSON.stringify(results)}\n`);
+  writeResult(podAddedResult(run.finish(), results));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

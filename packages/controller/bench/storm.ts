@@ -7,8 +7,11 @@
  * takes a few seconds; jitter uses Math.random, hence repeated runs.
  *
  * `node dist-bench/bench/storm.js [--runs 10] [--storm-s 60]`
+ * Writes docs/benchmarks/results/controller.storm.json.
  */
 import { parseArgs } from 'node:util';
+import type { BenchResult, Figure, RunFrame } from '@npl/benchkit';
+import { beginRun, ecdf, tableFromMarkdown, writeResult } from '@npl/benchkit';
 import { As3Backend } from '../src/as3/backend.js';
 import type { Backend } from '../src/backend/types.js';
 import { SyncEngine, SYNC_BACKOFF } from '../src/engine.js';
@@ -84,10 +87,51 @@ export function stormTable(results: readonly StormResult[]): string {
   return [`| backend | requests during ${fmt(results[0]?.stormMs ?? 0)} of 503s, median | converged after the outage, median / p99 | requests to converge | runs |`, '|---|---|---|---|---|', ...rows].join('\n');
 }
 
+/** The result file's content: requests during the outage and time to converge after it, per backend, and the distribution. */
+export function stormResult(frame: RunFrame, results: readonly StormResult[]): BenchResult {
+  const stormS = (results[0]?.stormMs ?? 0) / 1000;
+  const triggers = Math.round((stormS * 1000) / STEP_MS);
+  const figures: Figure[] = [];
+  for (const r of results) {
+    figures.push({ name: `${r.backend}: requests during ${stormS} s of 503s (${triggers} triggers)`, unit: 'count', median: median(r.requestsDuring), runs: r.requestsDuring });
+    const conv = r.convergeMs.map((x) => x / 1000);
+    figures.push({ name: `${r.backend}: converged after the outage`, unit: 's', median: median(conv), runs: conv });
+  }
+  const runs = results[0]?.convergeMs.length ?? 0;
+  return {
+    ...frame,
+    id: 'controller.storm',
+    order: 32,
+    section: 'npl-controller',
+    title: `${stormS} s of 503s`,
+    command: `node packages/controller/dist-bench/bench/storm.js --runs ${runs} --storm-s ${stormS}`,
+    description: [
+      `\`packages/controller/bench/storm.ts\`: the emulator answers 503 to every request for ${stormS} s (fault \`unavailable: {fraction: 1}\`)`,
+      'while the desired state (10 Services × 10 pods) is triggered every 100 ms, as a churning cluster would; then the fault is',
+      'cleared and the time until the partition matches (all members present, no failure pending) is measured. The engine runs on',
+      'a fake clock moved in 100 ms steps with real HTTPS to the emulator, so a run takes seconds; jitter is real (Math.random),',
+      `hence ${runs} runs per backend.`,
+    ].join('\n'),
+    figures,
+    tables: [tableFromMarkdown(stormTable(results))],
+    charts: [
+      {
+        id: 'controller-storm-converge',
+        title: `Time to converge after ${stormS} s of 503s: distribution over ${runs} runs`,
+        x: { label: 'converged after the outage', unit: 's' },
+        y: { label: 'fraction of runs', min: 0 },
+        series: results.map((r) => ({ name: r.backend, points: ecdf(r.convergeMs.map((x) => x / 1000)) })),
+      },
+    ],
+  };
+}
+
 async function main(): Promise<void> {
+  const run = beginRun();
   const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, 'storm-s': { type: 'string', default: '60' } } });
   const results = await runStorm(Number(values.runs), Number(values['storm-s']) * 1_000);
   process.stdout.write(`${stormTable(results)}\n${JSON.stringify(results)}\n`);
+  writeResult(stormResult(run.finish(), results));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

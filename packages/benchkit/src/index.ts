@@ -1,0 +1,17 @@
+export type { Axis, BenchResult, Baseline, Chart, Figure, Goal, GoalOp, Machine, Series, Table } from './types.js';
+export { DEFAULT_ORDER } from './types.js';
+export { BenchResultError, validateResult } from './validate.js';
+export { ecdf, median, percentile } from './stats.js';
+export type { Run, RunFrame } from './machine.js';
+export { beginRun, machineInfo } from './machine.js';
+export { writeResult } from './write.js';
+export type { WriteOptions } from './write.js';
+export { docPaths, repoRoot } from './paths.js';
+export type { DocPaths } from './paths.js';
+export { formatNumber, withUnit } from './format.js';
+export { figureRatio, goalMet } from './goal.js';
+export { GENERATED_MARK, renderDocument } from './markdown.js';
+export type { DocumentInput } from './markdown.js';
+export { renderLineChart, scaleFor } from './svg.js';
+export { readInputs, renderFiles, staleFiles, writeRendered } from './render.js';
+export { tableFromMarkdown } from './table.js';
