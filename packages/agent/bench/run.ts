@@ -8,18 +8,23 @@ import { runUpdateBench, updateTable } from './dataplane-update.js';
 import { restartTable, runRestartBench } from './agent-restart.js';
 import { rolloutTable, runRolloutBench } from './service-rollout.js';
 import { DEFAULT_AGENT_ARGS, splitArgs } from './cluster-setup.js';
+import { churnBenchAndWrite, parseDuration } from './churn.js';
+import { parseArgs } from 'node:util';
 
-const HELP = `Usage: pnpm --filter @npl/agent bench   (as root; = node dist-bench/bench/run.js)
-Runs the four npl-agent benchmarks one after the other and prints a markdown table for each:
-  dataplane-latency, dataplane-update, service-rollout, agent-restart.
+const HELP = `Usage: pnpm --filter @npl/agent bench [-- --churn-duration D]   (as root; = node dist-bench/bench/run.js)
+Runs the npl-agent benchmarks one after the other and prints a markdown table for each:
+  dataplane-latency, dataplane-update, service-rollout, agent-restart, churn.
+  --churn-duration D   how long the churn benchmark churns: seconds, Ns or Nm (default 10m; 0 skips it)
 For one benchmark and its own flags: node dist-bench/bench/<name>.js --help
 (dist-bench/ is built by \`tsc -p tsconfig.bench.json\`, which \`pnpm bench\` runs first).`;
 
 async function main(): Promise<void> {
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  const { values } = parseArgs({ options: { 'churn-duration': { type: 'string', default: '10m' }, help: { type: 'boolean', short: 'h', default: false } } });
+  if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return;
   }
+  const churnS = parseDuration(values['churn-duration']);
   if (process.getuid?.() !== 0) throw new Error('the npl-agent benchmarks need root (network namespaces, nftables, the local cluster)');
   const started = new Date();
   const out: string[] = [`# npl-agent benchmarks, ${started.toISOString()}`];
@@ -33,6 +38,10 @@ async function main(): Promise<void> {
     '## 4. Agent restart with 500 mappings',
     restartTable(await runRestartBench({ pods: 500, runs: 3, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbench4', downMs: 0, afterMs: 3_000, parallel: 2 })),
   );
+  if (churnS > 0) {
+    const churnOpts = { durationS: churnS, rate: 10, population: 50, sampleEveryS: 5, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbchurn' };
+    out.push(`## 5. Pod churn, 10 a second for ${churnS} s`, await churnBenchAndWrite(churnOpts, `node packages/agent/dist-bench/bench/churn.js --duration ${churnS}`));
+  }
   process.stdout.write(`${out.join('\n\n')}\n`);
 }
 
