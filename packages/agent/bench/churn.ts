@@ -31,7 +31,7 @@ docs/benchmarks/results/agent.churn.json and prints a markdown table.
 
   --duration D       how long to churn: seconds, or Nm / Ns (default 10m)
   --rate R           Pod creations (and deletions) per second (default 10)
-  --population P     Pods alive at once; each lives about P/R s (default 50)
+  --population P     Pods alive at once; each lives about P/R s (default 100)
   --sample-every S   seconds between memory samples (default 5)
   --agent-args="..." extra npl-agent flags (default "${DEFAULT_AGENT_ARGS}")
   --name NAME        local cluster name (default nplbchurn)
@@ -283,7 +283,7 @@ async function main(): Promise<void> {
     options: {
       duration: { type: 'string', default: '10m' },
       rate: { type: 'string', default: '10' },
-      population: { type: 'string', default: '50' },
+      population: { type: 'string', default: '100' },
       'sample-every': { type: 'string', default: '5' },
       'agent-args': { type: 'string', default: DEFAULT_AGENT_ARGS },
       name: { type: 'string', default: 'nplbchurn' },

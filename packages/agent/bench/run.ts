@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     restartTable(await runRestartBench({ pods: 500, runs: 3, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbench4', downMs: 0, afterMs: 3_000, parallel: 2 })),
   );
   if (churnS > 0) {
-    const churnOpts = { durationS: churnS, rate: 10, population: 50, sampleEveryS: 5, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbchurn' };
+    const churnOpts = { durationS: churnS, rate: 10, population: 100, sampleEveryS: 5, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbchurn' };
     out.push(`## 5. Pod churn, 10 a second for ${churnS} s`, await churnBenchAndWrite(churnOpts, `node packages/agent/dist-bench/bench/churn.js --duration ${churnS}`));
   }
   process.stdout.write(`${out.join('\n\n')}\n`);

@@ -27,7 +27,7 @@ describeWithCluster('npl-agent: pod churn leaves no leaked rule, socket, port or
       const [steady] = await waitAnnotation(c, 'steady', 1);
       const addedBefore = metricTotal(await scrape(node), 'npl_agent_mappings_added_total');
 
-      const churn = await runChurn(c, { node, rate: 10, durationMs: 30_000, population: 30 });
+      const churn = await runChurn(c, { node, rate: 10, durationMs: 30_000, population: 60 });
       process.stderr.write(`churn: ${JSON.stringify(churn)}\n`);
       expect(churn.createErrors + churn.deleteErrors).toBe(0);
       // A loaded machine slows the API server; the churn must still have been one (a third of the ticks at least).
