@@ -146,7 +146,7 @@ export function churnTable(r: ChurnBenchResult): string {
   const at = (t: number): MemorySample | undefined => r.samples.find((s) => s.t >= t);
   const start = r.samples[0];
   const warm = at(WARM_UP_S);
-  const end = [...r.samples].reverse().find((s) => s.t <= r.options.durationS + r.options.sampleEveryS);
+  const end = [...r.samples].reverse().find((s) => s.t <= r.options.durationS);
   const after = r.samples[r.samples.length - 1];
   return [
     '| | RSS MiB | heap MiB | fds | mappings |',
