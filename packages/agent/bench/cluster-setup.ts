@@ -408,7 +408,7 @@ export async function checkAllReachable(netns: string, host: string, pairs: read
  * with successes, failures, the failed ports and the longest gap between two successes.
  */
 const LOOP_CLIENT = `${GET_ONE}
-const [host, pairsJson, parallel] = process.argv.slice(1);
+const [host, pairsJson, parallel, timeoutMs] = process.argv.slice(1);
 const pairs = JSON.parse(pairsJson);
 let ok = 0, failed = 0, next = 0, stopping = false, lastOk = performance.now(), maxGapMs = 0;
 const failedPorts = new Map();
@@ -417,7 +417,7 @@ process.once('SIGTERM', () => (stopping = true));
 const workers = Array.from({ length: Number(parallel) }, async () => {
   while (!stopping) {
     const [port, name] = pairs[next++ % pairs.length];
-    const why = await getOne(host, port, name, 1000);
+    const why = await getOne(host, port, name, Number(timeoutMs));
     if (why) {
       failed++;
       failedPorts.set(port, (failedPorts.get(port) ?? 0) + 1);
@@ -444,9 +444,9 @@ export interface LoopResult {
   readonly loops: number;
 }
 
-/** Start the looping client; `stop()` ends it and resolves with its counts. */
-export async function startLoopClient(netns: string, host: string, pairs: readonly [number, string][], parallel = 2): Promise<{ stop(): Promise<LoopResult> }> {
-  const child = spawnInNs(netns, LOOP_CLIENT, [host, JSON.stringify(pairs), String(parallel)]);
+/** Start the looping client (a request not answered in `timeoutMs` fails); `stop()` ends it and resolves with its counts. */
+export async function startLoopClient(netns: string, host: string, pairs: readonly [number, string][], parallel = 2, timeoutMs = 1_000): Promise<{ stop(): Promise<LoopResult> }> {
+  const child = spawnInNs(netns, LOOP_CLIENT, [host, JSON.stringify(pairs), String(parallel), String(timeoutMs)]);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -11,23 +11,27 @@ import { runUpdateBench, updateResult, updateTable } from './dataplane-update.js
 import { restartResult, restartTable, runRestartBench } from './agent-restart.js';
 import { rolloutResult, rolloutTable, runRolloutBench } from './service-rollout.js';
 import { DEFAULT_AGENT_ARGS, splitArgs } from './cluster-setup.js';
+import { churnBenchAndWrite, parseDuration } from './churn.js';
 
 const HELP = `Usage: pnpm --filter @npl/agent bench [-- options]   (as root; = node dist-bench/bench/run.js)
 Runs the npl-agent benchmarks one after the other, prints a markdown table for each and writes
 docs/benchmarks/results/agent.<name>.json:
-  dataplane-latency, dataplane-update, service-rollout, agent-restart.
+  dataplane-latency, dataplane-update, service-rollout, agent-restart, churn.
   --only a,b     only these (names as above)
   --rounds R     dataplane-latency rounds (default 3)
   --runs R       service-rollout runs and agent-restart runs per signal (default 3)
+  --churn-duration D   how long churn churns: seconds, Ns or Nm (default 10m; 0 skips it)
 For one benchmark and all its own flags: node dist-bench/bench/<name>.js --help
 (dist-bench/ is built by \`tsc -p tsconfig.bench.json\`, which \`pnpm bench\` runs first).`;
 
-const BENCHES = ['dataplane-latency', 'dataplane-update', 'service-rollout', 'agent-restart'] as const;
+const BENCHES = ['dataplane-latency', 'dataplane-update', 'service-rollout', 'agent-restart', 'churn'] as const;
 type Bench = (typeof BENCHES)[number];
 
 interface Options {
   readonly rounds: number;
   readonly runs: number;
+  /** Seconds of churn; 0 skips the churn benchmark. */
+  readonly churnS: number;
 }
 
 const RUNNERS: Record<Bench, (o: Options) => Promise<string[]>> = {
@@ -58,6 +62,11 @@ const RUNNERS: Record<Bench, (o: Options) => Promise<string[]>> = {
     writeResult(restartResult(run.finish(), rows, params));
     return ['## 4. Agent restart with 500 mappings', restartTable(rows)];
   },
+  churn: async (o) => {
+    if (o.churnS <= 0) return ['## 5. Pod churn: skipped (--churn-duration 0)'];
+    const churnOpts = { durationS: o.churnS, rate: 10, population: 100, sampleEveryS: 5, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbchurn' };
+    return [`## 5. Pod churn, 10 a second for ${o.churnS} s`, await churnBenchAndWrite(churnOpts, `node packages/agent/dist-bench/bench/churn.js --duration ${o.churnS}`)];
+  },
 };
 
 function selected(only: string | undefined): Bench[] {
@@ -68,13 +77,13 @@ function selected(only: string | undefined): Bench[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, rounds: { type: 'string', default: '3' }, runs: { type: 'string', default: '3' }, help: { type: 'boolean', short: 'h', default: false } } });
+  const { values } = parseArgs({ options: { only: { type: 'string' }, rounds: { type: 'string', default: '3' }, runs: { type: 'string', default: '3' }, 'churn-duration': { type: 'string', default: '10m' }, help: { type: 'boolean', short: 'h', default: false } } });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return;
   }
   if (process.getuid?.() !== 0) throw new Error('the npl-agent benchmarks need root (network namespaces, nftables, the local cluster)');
-  const opts: Options = { rounds: Number(values.rounds), runs: Number(values.runs) };
+  const opts: Options = { rounds: Number(values.rounds), runs: Number(values.runs), churnS: parseDuration(values['churn-duration']) };
   const benches = selected(values.only);
   process.stdout.write(`# npl-agent benchmarks, ${new Date().toISOString()}\n\n`);
   for (const bench of benches) process.stdout.write(`${(await RUNNERS[bench](opts)).join('\n\n')}\n\n`);

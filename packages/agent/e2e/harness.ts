@@ -68,6 +68,11 @@ export class AgentFleet {
     }
   }
 
+  /** Pid of the node's agent process (`ip netns exec` execs it), undefined when none was started. */
+  pid(node: ClusterNode): number | undefined {
+    return this.agents.get(node.name)?.child.pid;
+  }
+
   async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     for (const node of this.cluster().nodes) await this.stop(node, signal);
   }

@@ -6,7 +6,7 @@
  * stopped and 200 again once it is back, /healthz staying 200 throughout.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterAll, expect, it } from '@jest/globals';
@@ -53,44 +53,6 @@ async function freeLoopbackPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-/**
- * Stops the API server as a crash would (SIGKILL: a graceful SIGTERM can take minutes on a loaded
- * machine while it drains watches) and gives back a function that starts it again, same command.
- */
-async function stopApiServer(c: Cluster): Promise<() => Promise<void>> {
-  const statePath = path.join(c.dir, 'state.json');
-  const state = JSON.parse(readFileSync(statePath, 'utf8')) as { pids: Record<string, number> };
-  const pid = state.pids.apiserver!;
-  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  const env = Object.fromEntries(
-    readFileSync(`/proc/${pid}/environ`, 'utf8')
-      .split('\0')
-      .filter(Boolean)
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  );
-  process.kill(-pid, 'SIGKILL');
-  await eventually(() => Promise.resolve(!exists(pid)), 60_000, 'kube-apiserver stopped', 100);
-  return async () => {
-    const fd = openSync(path.join(c.dir, 'logs', 'kube-apiserver-restarted.log'), 'a');
-    const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], env });
-    closeSync(fd);
-    child.unref();
-    state.pids.apiserver = child.pid!;
-    writeFileSync(statePath, JSON.stringify(state, null, 2));
-    const core = c.kubeConfig.makeApiClient(CoreV1Api);
-    await eventually(async () => (await core.listNamespace().then(() => true, () => false)), 120_000, 'kube-apiserver serving again', 500);
-  };
-}
-
-function exists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) [ZX] /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 describeWithCluster('npl-agent: start-up input and health on the real API server', { name: 'nplhealth', nodes: 2 }, (get) => {
@@ -172,13 +134,14 @@ function healthTests(get: () => Cluster): void {
     await fleet.startAll();
     const n = c.nodes[1]!;
     expect((await readyz(n)).ok).toBe(true);
-    const restart = await stopApiServer(c);
+    // As a crash would (SIGKILL): a graceful SIGTERM can take minutes on a loaded machine while it drains watches.
+    await c.controlPlane.stop('apiserver');
     try {
       await eventually(async () => /\[-\] (pods|services|node)-watch: \S+ list\/watch failing for/.test((await readyz(n)).body), 60_000, 'readyz 503 naming a watch', 250);
       expect(await readyz(n)).toMatchObject({ ok: false });
       expect(await healthz(n)).toMatchObject({ ok: true });
     } finally {
-      await restart();
+      await c.controlPlane.start('apiserver');
     }
     await eventually(async () => (await readyz(n)).ok, 90_000, 'readyz 200 again', 250);
     expect(await healthz(n)).toMatchObject({ ok: true });

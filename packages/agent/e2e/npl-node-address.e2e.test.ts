@@ -37,19 +37,31 @@ describeWithCluster('npl-agent: node address selection (ExternalIP first) and ad
     expect(await request(c, c.outsideNetns, externalIP(c), entry!.nodePort)).toBe('web');
   }, T);
 
-  it('when the ExternalIP changes, the annotation follows and traffic to the new address reaches the pod', async () => {
+  /** The rule keeps mapping the same node port to the pod (rules match any local address, so they need no change). */
+  async function expectRuleKept(c: Cluster, nodePort: number): Promise<void> {
+    const [first] = await waitAnnotation(c, 'web', 1);
+    expect(first!.nodePort).toBe(nodePort);
+    const pod = await waitPodRunning(c, 'web');
+    expect(await nftMappings(c, node())).toEqual([expect.objectContaining({ nodePort, podIP: pod.status!.podIP, podPort: 80, protocol: 'tcp' })]);
+  }
+
+  it('when the ExternalIP changes, the annotation follows, the rule keeps the node port, and traffic to the new address reaches the pod', async () => {
     const c = get();
     const next = `198.51.100.${10 + c.layout.slot}`;
+    const [before] = await waitAnnotation(c, 'web', 1);
     await c.setNodeAddress(node().name, { externalIP: next });
     const [entry] = await waitAnnotation(c, 'web', 1, (a) => a[0]?.nodeIP === next);
+    await expectRuleKept(c, before!.nodePort);
     expect(await request(c, c.outsideNetns, next, entry!.nodePort)).toBe('web');
     expect(await request(c, c.outsideNetns, externalIP(c), entry!.nodePort)).toBe('');
   }, T);
 
   it('when the node loses its ExternalIP, the annotation falls back to the InternalIP, which the outside reaches', async () => {
     const c = get();
+    const [before] = await waitAnnotation(c, 'web', 1);
     await c.setNodeAddress(node().name, { externalIP: null });
     const [entry] = await waitAnnotation(c, 'web', 1, (a) => a[0]?.nodeIP === node().ip);
+    await expectRuleKept(c, before!.nodePort);
     expect(await request(c, c.outsideNetns, node().ip, entry!.nodePort)).toBe('web');
   }, T);
 });

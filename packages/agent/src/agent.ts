@@ -36,7 +36,7 @@ import type { AnnotationWriter } from './kube/annotation-writer.js';
 import { ApiAnnotationWriter, apiMessage } from './kube/annotation-writer.js';
 import { registerMappingsRoute } from './mappings-route.js';
 import type { AgentMetrics } from './metrics.js';
-import { createAgentMetrics } from './metrics.js';
+import { collectProcessMetrics, createAgentMetrics } from './metrics.js';
 import { SocketPortReserver } from './ports/socket-reserver.js';
 import { credentialsSource, loadKubeConfig, NODE_IP_HOST, nodeListenHost, resolveListenAddress, waitForNode } from './startup.js';
 
@@ -294,6 +294,7 @@ function failing(checks: readonly HealthCheck[]): boolean {
 export async function startAgent(config: AgentConfig, logger: Logger, overrides: AgentOverrides = {}): Promise<AgentHandle> {
   const clock = overrides.clock ?? realClock;
   const metrics = createAgentMetrics();
+  collectProcessMetrics(metrics);
   const kube = kubeSides(config, logger, clock, overrides);
   const { sources, annotations, events } = kube;
   const informers = createInformers(sources, config, logger, clock);

@@ -59,6 +59,10 @@ export function serviceProblem(svc: V1Service): string | undefined {
 
 export class NplController {
   private currentNodeIPs: NodeIPs = {};
+  /** Pods whose last reconcile found no free node port: queued again as soon as a mapping is deleted. */
+  private readonly waitingForPort = new Set<string>();
+  /** Keys whose reconcile in flight deleted a mapping (freed a port). */
+  private readonly freedPorts = new Set<string>();
 
   constructor(private readonly deps: ControllerDeps) {
     deps.metrics.registry.onCollect(() => this.updateGauges());
@@ -103,13 +107,20 @@ export class NplController {
     const { metrics } = this.deps;
     try {
       await this.reconcile(key);
+      this.waitingForPort.delete(key);
       metrics.reconciles.inc({ result: 'success' });
     } catch (err) {
       metrics.reconciles.inc({ result: 'error' });
       throw err;
     } finally {
       metrics.reconcileSeconds.observe((performance.now() - started) / 1000);
+      if (this.freedPorts.delete(key)) this.retryWaitingForPort(key);
     }
+  }
+
+  /** A port was freed: the Pods that found none retry now rather than after their backoff (minutes). */
+  private retryWaitingForPort(freedBy: string): void {
+    for (const key of this.waitingForPort) if (key !== freedBy) this.deps.queue.add(key);
   }
 
   private async reconcile(key: string): Promise<void> {
@@ -129,7 +140,7 @@ export class NplController {
         onStep: (step, entry) => this.onStep(log, key, step, entry),
       });
     } catch (err) {
-      this.onReconcileError(pod, err);
+      this.onReconcileError(key, pod, err);
       throw err;
     }
     const action = result.annotation;
@@ -151,6 +162,7 @@ export class NplController {
       );
     } else if (step.op === 'delete') {
       const e = step.entry;
+      this.freedPorts.add(key);
       metrics.mappingsDeleted.inc({ family: e.family, protocol: e.protocol });
       const msg =
         step.reason === 'pod-ip-changed'
@@ -162,8 +174,9 @@ export class NplController {
     }
   }
 
-  private onReconcileError(pod: V1Pod | undefined, err: unknown): void {
+  private onReconcileError(key: string, pod: V1Pod | undefined, err: unknown): void {
     if (isNplError(err, 'NPL_PORT_EXHAUSTED')) {
+      this.waitingForPort.add(key);
       this.deps.metrics.allocationFailures.inc();
       if (pod) this.deps.events.record(podRef(pod), 'Warning', 'NodePortLocalPortsExhausted', (err as Error).message);
     } else if (isNplError(err, 'NPL_DATAPLANE_FAILED')) {

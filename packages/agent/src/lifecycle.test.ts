@@ -122,6 +122,26 @@ describe('npl-agent lifecycle (Manager wiring)', () => {
     agent = undefined;
   });
 
+  it('a Pod that found the range exhausted gets the port freed by a deleted mapping at once, not after its backoff', async () => {
+    const w = world();
+    w.pods.upsert(pod('web-1', '198.18.1.5'));
+    w.pods.upsert(pod('web-2', '198.18.1.6'));
+    w.pods.upsert(pod('web-3', '198.18.1.7'));
+    const a = await start(w, undefined, ['--port-range', '61000-61001']);
+    await a.ready;
+    const exhausted = () => w.events.events.filter((e) => e.object === 'Pod/default/web-3' && e.reason === 'NodePortLocalPortsExhausted');
+    // Three failed attempts (one Event each in this fake, which does not dedupe): the next retry is >= 8 s away.
+    await eventually(() => Promise.resolve(exhausted().length >= 3), 20_000, 'web-3 failed three times', 20);
+    expect(exhausted()[0]).toMatchObject({ type: 'Warning', message: 'Pod default/web-3: add IPv4 8080/tcp -> 198.18.1.7 failed: no free port found: every IPv4 tcp node port in 61000-61001 is in use' });
+    expect(w.annotations.value('default', 'web-3')).toBeUndefined();
+    const freed = JSON.parse(w.annotations.value('default', 'web-1')!) as { nodePort: number }[];
+    const t0 = Date.now();
+    w.pods.remove('default/web-1');
+    await eventually(() => Promise.resolve(w.annotations.value('default', 'web-3')), 5_000, 'web-3 mapped', 20);
+    expect(Date.now() - t0).toBeLessThan(4_000);
+    expect(JSON.parse(w.annotations.value('default', 'web-3')!)).toEqual([expect.objectContaining({ nodePort: freed[0]!.nodePort })]);
+  }, 30_000);
+
   it('restores node ports from annotations before the first full sync, so the Pod keeps its port', async () => {
     const w = world();
     const text = `[{"podPort":8080,"nodeIP":"${NODE_IP}","nodePort":61007,"protocol":"tcp","ipFamily":"IPv4"}]`;

@@ -23,6 +23,9 @@ export interface AgentMetrics {
   readonly dataplaneErrors: Counter;
   readonly queueDepth: Gauge;
   readonly ready: Gauge;
+  /** Process memory, set at each scrape: Prometheus' standard names (as prom-client's default metrics). */
+  readonly residentMemory: Gauge;
+  readonly heapUsed: Gauge;
 }
 
 export function createAgentMetrics(registry = new Registry()): AgentMetrics {
@@ -40,5 +43,16 @@ export function createAgentMetrics(registry = new Registry()): AgentMetrics {
     dataplaneErrors: registry.counter('npl_agent_dataplane_errors_total', 'Dataplane operations that failed.'),
     queueDepth: registry.gauge('npl_agent_workqueue_depth', 'Pods waiting to be reconciled.'),
     ready: registry.gauge('npl_agent_ready', '1 while every /readyz check passes (recomputed at each scrape).'),
+    residentMemory: registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.'),
+    heapUsed: registry.gauge('nodejs_heap_size_used_bytes', 'V8 heap in use, bytes.'),
   };
+}
+
+/** Sets the process memory gauges at each scrape. */
+export function collectProcessMetrics(metrics: AgentMetrics, memory: () => NodeJS.MemoryUsage = () => process.memoryUsage()): void {
+  metrics.registry.onCollect(() => {
+    const m = memory();
+    metrics.residentMemory.set(m.rss);
+    metrics.heapUsed.set(m.heapUsed);
+  });
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { controlPlaneBinaries, packageDir, podnetBinary, type ControlPlaneBinaries } from './binaries.js';
+import { controlPlaneControl, type ControlPlaneControl } from './controlplane-control.js';
 import { apiserverURL, startApiserver, startControllers, startEtcd, type ControlPlaneFiles } from './controlplane.js';
 import { ClusterError } from './errors.js';
 import { ensureAlive, waitFor } from './health.js';
@@ -97,6 +98,8 @@ export interface Cluster {
   readonly bigip?: BigipAccess;
   /** With `controller`: stop/start each controller replica, its health URL. */
   readonly controllers?: ControllerReplicas;
+  /** Stop/start or freeze/thaw the API server or etcd, for chaos tests (see controlplane-control.ts). */
+  readonly controlPlane: ControlPlaneControl;
   /** Same as stopCluster(name). */
   stop(): Promise<void>;
 }
@@ -287,6 +290,7 @@ function makeCluster(layout: ClusterLayout, dir: string, kubeconfigPath: string,
     exec: (netns, cmd) => execInNetns(netns, cmd),
     podNetns: (uid) => podNetnsName(layout, uid),
     setNodeAddress: (node, change) => setNodeAddress(layout, kubeConfig, node, change),
+    controlPlane: controlPlaneControl({ name: layout.name, dir, server: apiserverURL(layout), etcdClientURL: `http://127.0.0.1:${layout.ports.etcdClient}` }),
     stop: () => stopCluster(layout.name),
   };
 }

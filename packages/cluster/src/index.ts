@@ -16,3 +16,5 @@ export { agentNodeProcess, agentCli, AGENT_IDENTITY } from './agent-process.js';
 export type { ServiceAccountIdentity } from './standin/config.js';
 export { BIGIP_PARTITION, CONTROLLER_IDENTITY } from './controller-process.js';
 export type { BigipAccess, ControllerOptions, ControllerReplicas } from './controller-process.js';
+export { CONTROL_PLANE_COMPONENTS } from './controlplane-control.js';
+export type { ControlPlaneComponent, ControlPlaneControl } from './controlplane-control.js';

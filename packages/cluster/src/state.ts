@@ -30,6 +30,8 @@ export interface ClusterState {
   kubectl?: string;
   /** `--controller`: the emulated BIG-IP and the controller replicas. */
   controller?: ControllerRecord;
+  /** Command lines of control-plane daemons stopped through `Cluster.controlPlane`, to start them again. */
+  controlPlaneCommands?: Partial<Record<'apiserver' | 'etcd', string[]>>;
 }
 
 export function statePath(name: string): string {

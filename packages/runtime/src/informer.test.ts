@@ -94,6 +94,47 @@ describe('Informer', () => {
     await informer.stop();
   });
 
+  it('a hung API server (watches time out unanswered, lists unanswered) starts the failure streak; answering again ends it', async () => {
+    const { clock, source, errors, informer } = setup();
+    source.upsert(pod('p1'));
+    informer.start();
+    await flushMicrotasks();
+    expect(informer.hasSynced()).toBe(true);
+    source.hang();
+    await flushMicrotasks();
+    // The idle watch timed out (that alone is normal); the next watch was not even answered: a failure.
+    expect(informer.failures.failingForMs()).toBe(0);
+    expect(informer.failures.error()).toBe('pods: watch not answered (client timeout)');
+    await clock.advance(1_100);
+    const listsBefore = source.lists;
+    expect(listsBefore).toBe(2);
+    await clock.advance(60_000);
+    expect(informer.failures.failingForMs()).toBeGreaterThanOrEqual(60_000);
+    expect(informer.failures.error()).toBe('pods: list not answered within 60000 ms');
+    expect(errors).toContain('pods: list/watch: pods: list not answered within 60000 ms');
+    source.hang(false);
+    await clock.advance(5_000);
+    expect(informer.failures.failingForMs()).toBe(0);
+    source.upsert(pod('p2'));
+    await clock.advance(30_000);
+    expect(informer.list().map((p) => p.metadata!.name).sort()).toEqual(['p1', 'p2']);
+    await informer.stop();
+  });
+
+  it('an idle watch timing out after it was answered is re-watched, not counted as a failure', async () => {
+    const { source, informer } = setup();
+    informer.start();
+    await flushMicrotasks();
+    const lists = source.lists;
+    source.endWatches(Object.assign(new Error('timeout'), { name: 'TimeoutError' }));
+    await flushMicrotasks();
+    expect(informer.failures.failingForMs()).toBe(0);
+    expect(informer.failures.error()).toBeUndefined();
+    expect(source.lists).toBe(lists);
+    expect(source.openWatches()).toBe(1);
+    await informer.stop();
+  });
+
   it('relists after a watch error and emits the deletes it missed', async () => {
     const { clock, source, events, informer } = setup();
     source.upsert(pod('p1'));

@@ -19,7 +19,9 @@ export interface ListWatchSource<T extends KubernetesObject> {
   list(): Promise<{ items: T[]; resourceVersion: string }>;
   /**
    * Start a watch from `resourceVersion`. `onDone` is called once when it ends: with no error for a
-   * normal close or client timeout, with the error otherwise. The returned handle aborts it.
+   * normal close, a TimeoutError (name) for a client timeout, the error otherwise. The returned promise
+   * resolves once the server answered (response headers); a TimeoutError before that means the server
+   * accepted no watch in the client's time (it is down or hung). The returned handle aborts it.
    */
   watch(
     resourceVersion: string,
@@ -36,6 +38,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly clock?: Clock;
   /** Relist period, ms (0 disables). Default 5 min. */
   readonly relistMs?: number;
+  /** A list not answered in this time fails (a hung API server), ms (0: wait forever). Default 60 s. */
+  readonly listTimeoutMs?: number;
   readonly backoff?: BackoffPolicy;
   /** Called for list/watch failures (the informer retries by itself) and handler exceptions. */
   readonly onError?: (err: unknown, context: string) => void;
@@ -144,7 +148,7 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private async listOnce(): Promise<void> {
-    const { items, resourceVersion } = await this.options.source.list();
+    const { items, resourceVersion } = await this.listWithTimeout();
     this.relists++;
     this.failures.succeed();
     this.replace(items);
@@ -153,6 +157,20 @@ export class Informer<T extends KubernetesObject> {
       this.syncedFlag = true;
       this.resolveSynced();
     }
+  }
+
+  /** The source's list, failing after `listTimeoutMs`: a hung server must count as failing, not as slow. */
+  private listWithTimeout(): Promise<{ items: T[]; resourceVersion: string }> {
+    const ms = this.options.listTimeoutMs ?? 60_000;
+    const listing = this.options.source.list();
+    if (ms <= 0) return listing;
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.after(ms, () => reject(new Error(`${this.options.name}: list not answered within ${ms} ms`)));
+      listing.then(
+        (v) => (timer.cancel(), resolve(v)),
+        (err: unknown) => (timer.cancel(), reject(toError(err))),
+      );
+    });
   }
 
   /** Watch (re-watching after clean closes) until a relist is due, a 410 arrives, or an error. */
@@ -172,6 +190,7 @@ export class Informer<T extends KubernetesObject> {
     return new Promise<WatchOutcome>((resolve) => {
       let gone = false;
       let settled = false;
+      let answered = false;
       const finish = (outcome: WatchOutcome): void => {
         if (settled) return;
         settled = true;
@@ -196,11 +215,15 @@ export class Informer<T extends KubernetesObject> {
           this.relistRequested = false;
           finish({ relist: true });
         } else if (gone || isGone(err)) finish({ relist: true });
-        else if (err && !isTimeout(err) && !this.abort.signal.aborted) finish({ relist: true, error: err });
+        else if (isTimeout(err) && !answered && !this.abort.signal.aborted) {
+          // Not an idle watch timing out: the server accepted no watch at all (down or hung).
+          finish({ relist: true, error: new Error(`${this.options.name}: watch not answered (client timeout)`) });
+        } else if (err && !isTimeout(err) && !this.abort.signal.aborted) finish({ relist: true, error: err });
         else finish({ relist: this.abort.signal.aborted });
       };
       this.options.source.watch(this.lastResourceVersion, onEvent, onDone).then(
         (handle) => {
+          answered = true;
           this.currentWatch = handle;
           // Stopped (or timed out) while the watch was being set up: end it, or the loop would wait for it.
           if (settled || this.abort.signal.aborted) handle.abort();

@@ -1,7 +1,8 @@
 /**
  * A stateful stand-in for the API server's list and watch of one collection, for unit tests of
  * informer users. Objects get increasing resourceVersions; watches see changes made after they
- * start; `stallWatches` models the silent-stall failure (events are lost, the stream stays open).
+ * start; `stallWatches` models the silent-stall failure (events are lost, the stream stays open);
+ * `hang` a hung API server (nothing answered, the client's timeouts fire).
  */
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ListWatchSource, WatchEventType } from '../informer.js';
@@ -20,6 +21,7 @@ export class FakeListWatch<T extends KubernetesObject> implements ListWatchSourc
   private listFailures: Error[] = [];
   private stalled = false;
   private held?: Promise<void>;
+  private hung?: { until: Promise<void>; release: () => void };
   lists = 0;
   watches = 0;
 
@@ -27,6 +29,8 @@ export class FakeListWatch<T extends KubernetesObject> implements ListWatchSourc
     this.lists++;
     const failure = this.listFailures.shift();
     if (failure !== undefined) return Promise.reject(failure);
+    // A hung server answers a list only once it runs again.
+    if (this.hung) return this.hung.until.then(() => this.list());
     return Promise.resolve({ items: [...this.objects.values()].map(clone), resourceVersion: String(this.rv) });
   }
 
@@ -35,6 +39,11 @@ export class FakeListWatch<T extends KubernetesObject> implements ListWatchSourc
     const sub: Subscriber<T> = { onEvent, onDone, open: true };
     this.subscribers.push(sub);
     const handle = { abort: () => this.close(sub, Object.assign(new Error('aborted'), { name: 'AbortError' })) };
+    if (this.hung) {
+      // client-node: no response headers within its request timeout ends the watch with a TimeoutError first.
+      this.close(sub, timeoutError());
+      return Promise.resolve(handle);
+    }
     // A held watch is open on the server but its handle is not back yet (the response headers are late).
     return (this.held ?? Promise.resolve()).then(() => handle);
   }
@@ -90,6 +99,24 @@ export class FakeListWatch<T extends KubernetesObject> implements ListWatchSourc
     }
   }
 
+  /**
+   * Hang (true) as a SIGSTOPped API server: open watches end with the client's inactivity
+   * TimeoutError, new watches with its connect TimeoutError before answering, lists stay unanswered.
+   * `hang(false)` answers the waiting lists.
+   */
+  hang(hung = true): void {
+    if (!hung) {
+      const h = this.hung;
+      this.hung = undefined;
+      h?.release();
+      return;
+    }
+    if (this.hung) return;
+    let release!: () => void;
+    this.hung = { until: new Promise<void>((r) => (release = r)), release };
+    for (const sub of [...this.subscribers]) this.close(sub, timeoutError());
+  }
+
   stallWatches(stalled = true): void {
     this.stalled = stalled;
   }
@@ -109,6 +136,10 @@ export class FakeListWatch<T extends KubernetesObject> implements ListWatchSourc
     this.subscribers.splice(this.subscribers.indexOf(sub), 1);
     sub.onDone(err);
   }
+}
+
+function timeoutError(): Error {
+  return Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' });
 }
 
 function clone<T>(x: T): T {

@@ -1,0 +1,311 @@
+/**
+ * Churn benchmark (issue 11): Pods of an NPL Service created and deleted `--rate` times a second on
+ * one node for `--duration` (default 10 min) while the agent's memory is sampled every
+ * `--sample-every` s (resident set from /proc, V8 heap in use from its /metrics, open descriptors);
+ * afterwards every churn Pod is deleted and the node is checked for leaks (rules, reserved sockets,
+ * held ports, annotations; e2e/testing/churn.ts). Memory is "flat" when the least-squares slope of
+ * the resident set after the first minute is near zero.
+ *
+ * Set-up (not measured): a 1-node local cluster, npl-agent with the shipped verify period, the
+ * Service. Writes docs/benchmarks/results/agent.churn.json (the benchmark result contract) and prints
+ * a markdown table. Run as root: `node dist-bench/bench/churn.js [--duration 10m] [--rate 10]`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { BenchEnv } from './cluster-setup.js';
+import { DEFAULT_AGENT_ARGS, fmt, log, runAsScript, splitArgs, withBenchEnv } from './cluster-setup.js';
+import { createService } from '../e2e/harness.js';
+import type { ChurnResult, LeakReport } from '../e2e/testing/churn.js';
+import { CHURN_LABEL, CHURN_POD_PORT, deleteChurnPods, leakCount, metricTotal, processFootprint, runChurn, scrape, settledLeakReport } from '../e2e/testing/churn.js';
+
+const HELP = `Usage: node dist-bench/bench/churn.js [options]   (as root)
+
+Create and delete Pods of an NPL Service at --rate per second on one node for --duration, sampling the
+agent's memory; then count leaked rules, sockets, ports and annotations. Writes
+docs/benchmarks/results/agent.churn.json and prints a markdown table.
+
+  --duration D       how long to churn: seconds, or Nm / Ns (default 10m)
+  --rate R           Pod creations (and deletions) per second (default 10)
+  --population P     Pods alive at once; each lives about P/R s (default 100)
+  --sample-every S   seconds between memory samples (default 5)
+  --agent-args="..." extra npl-agent flags (default "${DEFAULT_AGENT_ARGS}")
+  --name NAME        local cluster name (default nplbchurn)
+  --out FILE         result file (default docs/benchmarks/results/agent.churn.json in the repository)
+  --help             this text
+`;
+
+const RANGE = [61000, 62000] as const;
+const WARM_UP_S = 60;
+const MiB = 1024 * 1024;
+
+export interface ChurnBenchOptions {
+  readonly durationS: number;
+  readonly rate: number;
+  readonly population: number;
+  readonly sampleEveryS: number;
+  readonly agentArgs: readonly string[];
+  readonly name: string;
+}
+
+/** One sample: seconds since the churn started (negative before), memory in MiB, 1-minute load. */
+export interface MemorySample {
+  readonly t: number;
+  readonly rssMiB: number;
+  readonly heapMiB: number;
+  readonly fds: number;
+  readonly mappings: number;
+  readonly load1: number;
+}
+
+export interface ChurnBenchResult {
+  readonly options: ChurnBenchOptions;
+  readonly churn: ChurnResult;
+  readonly samples: readonly MemorySample[];
+  readonly leaks: LeakReport;
+  readonly mappingsAdded: number;
+  readonly rssSlopeMiBPerMin: number;
+  readonly heapSlopeMiBPerMin: number;
+}
+
+/** Parses `600`, `600s` or `10m` into seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(s|m)?$/.exec(text.trim());
+  if (!m) throw new Error(`--duration ${JSON.stringify(text)}: expected seconds, Ns or Nm (e.g. 600, 30s, 10m)`);
+  return Number(m[1]) * (m[2] === 'm' ? 60 : 1);
+}
+
+/** Least-squares slope of y over x. */
+export function slope(points: readonly (readonly [number, number])[]): number {
+  const n = points.length;
+  if (n < 2) return NaN;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  const sxy = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+  return sxx === 0 ? NaN : sxy / sxx;
+}
+
+async function sample(env: BenchEnv, t: number): Promise<MemorySample | undefined> {
+  const pid = env.fleet.pid(env.node);
+  const fp = pid === undefined ? undefined : processFootprint(pid);
+  if (!fp) return undefined;
+  const m = await scrape(env.node);
+  return {
+    t: Math.round(t * 10) / 10,
+    rssMiB: Math.round((fp.rss / MiB) * 100) / 100,
+    heapMiB: Math.round((metricTotal(m, 'nodejs_heap_size_used_bytes') / MiB) * 100) / 100,
+    fds: fp.fds,
+    mappings: metricTotal(m, 'npl_agent_mappings'),
+    load1: Math.round(os.loadavg()[0]! * 100) / 100,
+  };
+}
+
+/** Samples every `everyS` until `done` resolves; times relative to `t0` (performance.now()). */
+async function sampleUntil(env: BenchEnv, t0: number, everyS: number, done: Promise<unknown>, out: MemorySample[]): Promise<void> {
+  let finished = false;
+  void done.finally(() => (finished = true));
+  for (let i = 1; !finished; i++) {
+    const s = await sample(env, (performance.now() - t0) / 1_000);
+    if (s) out.push(s);
+    if (s && out.length % 12 === 0) log(`  t=${s.t.toFixed(0)} s  RSS ${s.rssMiB} MiB  heap ${s.heapMiB} MiB  fds ${s.fds}  mappings ${s.mappings}  load ${s.load1}`);
+    const wait = t0 + i * everyS * 1_000 - performance.now();
+    if (wait > 0) await Promise.race([sleep(wait), done]);
+  }
+}
+
+export async function runChurnBench(opts: ChurnBenchOptions): Promise<ChurnBenchResult> {
+  return withBenchEnv({ name: opts.name, pods: 0, agentArgs: opts.agentArgs }, async (env) => {
+    await createService(env.cluster, 'churn', { ...CHURN_LABEL }, [{ port: CHURN_POD_PORT, targetPort: CHURN_POD_PORT }]);
+    const samples: MemorySample[] = [];
+    const first = await sample(env, 0);
+    if (first) samples.push({ ...first, t: -1 });
+    const addedBefore = metricTotal(await scrape(env.node), 'npl_agent_mappings_added_total');
+    log(`churning ${opts.rate} Pods/s (population ${opts.population}) for ${opts.durationS} s; RSS at start ${first?.rssMiB} MiB`);
+    const t0 = performance.now();
+    const churning = runChurn(env.cluster, { node: env.node, rate: opts.rate, durationMs: opts.durationS * 1_000, population: opts.population });
+    await sampleUntil(env, t0, opts.sampleEveryS, churning, samples);
+    const churn = await churning;
+    log(`churn done: ${JSON.stringify(churn)}; deleting the remaining churn Pods`);
+    await deleteChurnPods(env.cluster);
+    const leaks = await settledLeakReport(env.cluster, env.node, RANGE);
+    const mappingsAdded = metricTotal(await scrape(env.node), 'npl_agent_mappings_added_total') - addedBefore;
+    const last = await sample(env, (performance.now() - t0) / 1_000);
+    if (last) samples.push(last);
+    const steady = samples.filter((s) => s.t >= WARM_UP_S && s.t <= opts.durationS);
+    const perMin = (pick: (s: MemorySample) => number): number => slope(steady.map((s) => [s.t / 60, pick(s)] as const));
+    return { options: opts, churn, samples, leaks, mappingsAdded, rssSlopeMiBPerMin: perMin((s) => s.rssMiB), heapSlopeMiBPerMin: perMin((s) => s.heapMiB) };
+  });
+}
+
+export function churnTable(r: ChurnBenchResult): string {
+  const at = (t: number): MemorySample | undefined => r.samples.find((s) => s.t >= t);
+  const start = r.samples[0];
+  const warm = at(WARM_UP_S);
+  const end = [...r.samples].reverse().find((s) => s.t <= r.options.durationS);
+  const after = r.samples[r.samples.length - 1];
+  return [
+    '| | RSS MiB | heap MiB | fds | mappings |',
+    '|---|---:|---:|---:|---:|',
+    ...(
+      [
+        ['before the churn', start],
+        [`after ${WARM_UP_S} s`, warm],
+        ['end of the churn', end],
+        ['after clean-up', after],
+      ] as const
+    ).map(([label, s]) => `| ${label} | ${fmt(s?.rssMiB, 1)} | ${fmt(s?.heapMiB, 1)} | ${s?.fds ?? '–'} | ${s?.mappings ?? '–'} |`),
+    '',
+    `RSS slope after ${WARM_UP_S} s: ${fmt(r.rssSlopeMiBPerMin, 3)} MiB/min; heap slope ${fmt(r.heapSlopeMiBPerMin, 3)} MiB/min.`,
+    `Pods created ${r.churn.created}, deleted ${r.churn.deleted} (+ clean-up), API errors ${r.churn.createErrors + r.churn.deleteErrors}, skipped ticks ${r.churn.skippedTicks}; mappings added ${r.mappingsAdded}.`,
+    `Leaks: rules ${r.leaks.leakedRules.length}, sockets ${r.leaks.leakedSockets.length}, stale annotations ${r.leaks.staleAnnotations.length}, held-port surplus ${r.leaks.heldPortsSurplus}.`,
+  ].join('\n');
+}
+
+function repoRoot(): string {
+  return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: path.dirname(fileURLToPath(import.meta.url)), encoding: 'utf8' }).trim();
+}
+
+function machine(loadavgStart: number) {
+  const cpus = os.cpus();
+  return {
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    kernel: os.release(),
+    node: process.version,
+    loadavgStart,
+    loadavgEnd: Math.round(os.loadavg()[0]! * 100) / 100,
+  };
+}
+
+const rssOf = (s: MemorySample | undefined): number => s?.rssMiB ?? NaN;
+
+function churnFigures(r: ChurnBenchResult, start: MemorySample | undefined, end: MemorySample | undefined): unknown[] {
+  return [
+      { name: 'RSS slope after the first minute', unit: 'MiB/min', median: round(r.rssSlopeMiBPerMin, 3), runs: [round(r.rssSlopeMiBPerMin, 3)], goal: { op: '<=', value: 0.5, text: 'flat: under 5 MiB over 10 min' } },
+      { name: 'heap slope after the first minute', unit: 'MiB/min', median: round(r.heapSlopeMiBPerMin, 3), runs: [round(r.heapSlopeMiBPerMin, 3)] },
+      { name: 'RSS before the churn', unit: 'MiB', median: rssOf(start), runs: [rssOf(start)] },
+      { name: 'RSS at the end of the churn', unit: 'MiB', median: rssOf(end), runs: [rssOf(end)] },
+      { name: 'leaked rules, sockets, ports and annotations', unit: 'count', median: leakCount(r.leaks), runs: [leakCount(r.leaks)], goal: { op: '==', value: 0 } },
+      { name: 'Pods created', unit: 'count', median: r.churn.created, runs: [r.churn.created], lowerIsBetter: false },
+      { name: 'mappings added', unit: 'count', median: r.mappingsAdded, runs: [r.mappingsAdded], lowerIsBetter: false },
+    ];
+}
+
+/** The result in the shape of docs/benchmarks (schema 1). */
+export function churnResultJson(r: ChurnBenchResult, meta: { date: Date; durationSeconds: number; loadavgStart: number; command: string }): unknown {
+  const during = r.samples.filter((s) => s.t >= 0 && s.t <= r.options.durationS);
+  const start = r.samples[0];
+  const end = during[during.length - 1];
+  const loads = r.samples.map((s) => s.load1);
+  return {
+    schema: 1,
+    id: 'agent.churn',
+    title: `Pod churn: ${r.options.rate} creations and deletions a second for ${Math.round(r.options.durationS / 60)} min`,
+    order: 60,
+    section: 'npl-agent',
+    command: meta.command,
+    date: meta.date.toISOString(),
+    durationSeconds: Math.round(meta.durationSeconds),
+    machine: machine(meta.loadavgStart),
+    description:
+      `A 1-node local cluster running npl-agent (\`${r.options.agentArgs.join(' ')}\`) and an NPL Service. ` +
+      `Set-up, not measured: cluster, agent, Service. Measured: for ${r.options.durationS} s a Pod of the Service is created every ` +
+      `${1 / r.options.rate} s on the node and, once ${r.options.population} exist, the oldest is deleted (grace period 0), so each lives about ` +
+      `${r.options.population / r.options.rate} s. Every ${r.options.sampleEveryS} s the agent's resident set (VmRSS), V8 heap in use ` +
+      '(`nodejs_heap_size_used_bytes`) and open descriptors are sampled. Then every churn Pod is deleted and, within 60 s, the node is checked ' +
+      'for leaks: nft mappings, sockets in the port range, held ports (`npl_agent_mappings`) and annotation entries that no existing Pod explains. ' +
+      `Slopes are least-squares fits over the samples after the first ${WARM_UP_S} s.`,
+    figures: churnFigures(r, start, end),
+    tables: [
+      {
+        title: 'Churn and leaks',
+        columns: ['Pods created', 'Pods deleted', 'API errors', 'skipped ticks', 'leaked rules', 'leaked sockets', 'stale annotations', 'held-port surplus', 'load (1 min) min / max'],
+        rows: [
+          [
+            r.churn.created,
+            r.churn.deleted,
+            r.churn.createErrors + r.churn.deleteErrors,
+            r.churn.skippedTicks,
+            r.leaks.leakedRules.length,
+            r.leaks.leakedSockets.length,
+            r.leaks.staleAnnotations.length,
+            r.leaks.heldPortsSurplus,
+            `${Math.min(...loads)} / ${Math.max(...loads)}`,
+          ],
+        ],
+      },
+    ],
+    charts: [
+      {
+        id: 'agent-churn-memory',
+        title: 'npl-agent memory during Pod churn',
+        x: { label: 'time since the churn started', unit: 'min' },
+        y: { label: 'memory', unit: 'MiB' },
+        series: [
+          { name: 'RSS', points: during.map((s) => [round(s.t / 60, 3), s.rssMiB]) },
+          { name: 'V8 heap used', points: during.map((s) => [round(s.t / 60, 3), s.heapMiB]) },
+        ],
+      },
+    ],
+    notes:
+      `Open descriptors ${String(start?.fds)} before, ${String(end?.fds)} at the end of the churn. ` +
+      `The machine is shared (2 cores): the 1-minute load ranged ${Math.min(...loads)}–${Math.max(...loads)} during the run.`,
+  };
+}
+
+const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export function writeChurnResult(json: unknown, out?: string): string {
+  const file = out ?? path.join(repoRoot(), 'docs', 'benchmarks', 'results', 'agent.churn.json');
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
+  return file;
+}
+
+/** Runs the benchmark and writes its result file; returns the markdown table. */
+export async function churnBenchAndWrite(opts: ChurnBenchOptions, command: string, out?: string): Promise<string> {
+  const date = new Date();
+  const loadavgStart = Math.round(os.loadavg()[0]! * 100) / 100;
+  const r = await runChurnBench(opts);
+  const file = writeChurnResult(churnResultJson(r, { date, durationSeconds: (Date.now() - date.getTime()) / 1_000, loadavgStart, command }), out);
+  log(`result written to ${file}`);
+  return churnTable(r);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '10m' },
+      rate: { type: 'string', default: '10' },
+      population: { type: 'string', default: '100' },
+      'sample-every': { type: 'string', default: '5' },
+      'agent-args': { type: 'string', default: DEFAULT_AGENT_ARGS },
+      name: { type: 'string', default: 'nplbchurn' },
+      out: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (process.getuid?.() !== 0) throw new Error('churn needs root (the local cluster: network namespaces, nftables)');
+  const opts: ChurnBenchOptions = {
+    durationS: parseDuration(values.duration),
+    rate: Number(values.rate),
+    population: Number(values.population),
+    sampleEveryS: Number(values['sample-every']),
+    agentArgs: splitArgs(values['agent-args']),
+    name: values.name,
+  };
+  const command = `node packages/agent/dist-bench/bench/churn.js ${process.argv.slice(2).join(' ')}`.trim();
+  process.stdout.write(`${await churnBenchAndWrite(opts, command, values.out)}\n`);
+}
+
+runAsScript(import.meta.url, main);
