@@ -30,7 +30,13 @@ import type { FastifyInstance } from 'fastify';
 import type { AgentConfig } from './config.js';
 import { NplController } from './controller.js';
 import type { Dataplane } from './dataplane/types.js';
+import type { ConntrackCleaner } from './dataplane/conntrack.js';
+import { CliConntrackCleaner } from './dataplane/conntrack.js';
+import { ConntrackCleaningDataplane } from './dataplane/conntrack-dataplane.js';
+import { ExecaRunner } from './dataplane/exec.js';
 import { createDataplane } from './dataplane/index.js';
+import type { FamilyParts } from './families.js';
+import { DetachableRules, FamilySync } from './families.js';
 import { DataplaneHealth, livenessChecks, readinessChecks, TrackedDataplane } from './health.js';
 import type { AnnotationWriter } from './kube/annotation-writer.js';
 import { ApiAnnotationWriter, apiMessage } from './kube/annotation-writer.js';
@@ -52,6 +58,11 @@ export interface AgentOverrides {
   readonly sources?: AgentSources;
   readonly annotations?: AnnotationWriter;
   readonly events?: EventRecorder;
+  /**
+   * Deletes stale conntrack entries after mapping changes. Default: the `conntrack` CLI, unless
+   * `dataplane` is overridden (then none: a test's fake dataplane has no kernel state to clean).
+   */
+  readonly conntrack?: ConntrackCleaner;
 }
 
 export interface AgentSources {
@@ -176,34 +187,70 @@ interface AgentParts {
   readonly events: EventRecorder;
   readonly metrics: AgentMetrics;
   readonly dataplaneHealth: DataplaneHealth;
+  readonly families: FamilySync<TrackedDataplane>;
   /** Clock time at which the workers started; set by the workers runnable. */
   workersStartedAt?: number;
-  /** The port reserver of every table; set by the dataplanes runnable. */
-  reserver?: PortReserver;
+  /** The port reserver of every table (one for all families). */
+  readonly reserver: PortReserver;
   /** True once the start-up sync has installed the restored mappings. */
   synced: boolean;
 }
 
+/** Every address of the Node's status (InternalIP and ExternalIP, both families): the node IPs clients may use. */
+export function nodeAddressList(node: V1Node | undefined): string[] {
+  return (node?.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP').map((a) => a.address);
+}
+
+/**
+ * Builds one family's dataplane (with conntrack clean-up unless disabled, and health tracking) and
+ * its port table, and initialises the dataplane; installs nothing.
+ */
+function familyFactory(p: Omit<AgentParts, 'families'>): (family: IPFamily) => Promise<FamilyParts<TrackedDataplane>> {
+  const { config, logger, overrides, metrics } = p;
+  const reserver = p.reserver;
+  const cleaner = overrides.conntrack ?? (overrides.dataplane ? undefined : new CliConntrackCleaner(new ExecaRunner()));
+  return async (family) => {
+    const base = overrides.dataplane?.(family) ?? createDataplane({ kind: config.dataplane, family, table: config.nftTable, chain: config.iptablesChain, logger });
+    const inner = cleaner
+      ? new ConntrackCleaningDataplane(base, {
+          family,
+          cleaner,
+          logger,
+          nodeAddresses: () => nodeAddressList(p.informers.nodes.get(config.nodeName)),
+          onCleared: (_f, deleted) => metrics.conntrackDeleted.inc({ family }, deleted),
+          onFailed: () => metrics.conntrackFailures.inc({ family }),
+        })
+      : base;
+    const dataplane = new TrackedDataplane(inner, p.dataplaneHealth);
+    try {
+      await dataplane.init();
+    } catch (err) {
+      dataplane.close();
+      throw err;
+    }
+    const rules = new DetachableRules(dataplane, family);
+    return { dataplane, rules, table: new PortTable({ family, range: config.portRange, reserver, rules }) };
+  };
+}
+
 /** The start-up steps between caches synced and workers, in Antrea's order. */
-function startupRunnables(p: AgentParts): Runnable[] {
-  const { config, logger, clock, overrides, controller, tables, dataplanes } = p;
+function startupRunnables(p: AgentParts, create: (family: IPFamily) => Promise<FamilyParts<TrackedDataplane>>): Runnable[] {
+  const { config, logger, clock, controller, tables, dataplanes } = p;
   return [
     { name: 'node-ips', start: (signal) => waitForNodeIPs(controller, logger, clock, signal) },
     {
       name: 'dataplanes',
       async start() {
-        const reserver = overrides.reserver ?? new SocketPortReserver();
-        p.reserver = reserver;
         for (const family of IP_FAMILIES.filter((f) => controller.nodeIPs()[f])) {
-          const inner = overrides.dataplane?.(family) ?? createDataplane({ kind: config.dataplane, family, table: config.nftTable, chain: config.iptablesChain, logger });
-          const dp = new TrackedDataplane(inner, p.dataplaneHealth);
-          dataplanes.set(family, dp);
-          await dp.init();
-          tables.set(family, new PortTable({ family, range: config.portRange, reserver, rules: dp }));
+          const parts = await create(family);
+          dataplanes.set(family, parts.dataplane);
+          tables.set(family, parts.table);
+          p.families.adopt(family, parts);
         }
       },
       stop() {
         // Closes our nft sessions only: the rules stay in the kernel so traffic keeps flowing.
+        p.families.stop();
         for (const dp of dataplanes.values()) dp.close();
         return Promise.resolve();
       },
@@ -219,13 +266,13 @@ function startupRunnables(p: AgentParts): Runnable[] {
   ];
 }
 
-function agentRunnables(p: AgentParts, server: Runnable, node: (signal: AbortSignal) => Promise<V1Node>, drift: PeriodicRunnable | undefined): Runnable[] {
+function agentRunnables(p: AgentParts, server: Runnable, node: (signal: AbortSignal) => Promise<V1Node>, drift: PeriodicRunnable | undefined, create: (family: IPFamily) => Promise<FamilyParts<TrackedDataplane>>): Runnable[] {
   const { config, logger, controller, queue, informers } = p;
   const runnables: Runnable[] = [
     server,
     { name: 'preflight', group: 'servers', start: async (signal) => void (await node(signal)) },
     informersRunnable('informers', [informers.pods, informers.services, informers.nodes]),
-    ...startupRunnables(p),
+    ...startupRunnables(p, create),
     workersRunnable({
       name: 'workers',
       queue,
@@ -234,6 +281,7 @@ function agentRunnables(p: AgentParts, server: Runnable, node: (signal: AbortSig
       onError: (key, err, retryIn) => logger.error({ pod: key, err: (err as Error).message, retryInMs: retryIn }, 'Error syncing Pod, requeuing'),
       onStarted: () => {
         p.workersStartedAt = p.clock.now();
+        p.families.start();
         controller.enqueueAll();
       },
     }),
@@ -302,13 +350,36 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
   const queue = new WorkQueue<string>({ clock });
   const tables = new Map<IPFamily, PortTable>();
   const dataplanes = new Map<IPFamily, TrackedDataplane>();
-  const controller = new NplController({ ...informers, nodeName: config.nodeName, tables, annotations, events, logger, metrics, queue });
+  const controller = new NplController({
+    ...informers,
+    nodeName: config.nodeName,
+    tables,
+    annotations,
+    events,
+    logger,
+    metrics,
+    queue,
+    // Called on informer events, after `families` below exists.
+    onNodeIPsChanged: () => families.trigger(),
+  });
   controller.registerHandlers();
 
   let ready = false;
   let stopping = false;
   const dataplaneHealth = new DataplaneHealth(clock, () => queue.failingKeys());
-  const parts: AgentParts = { config, logger, clock, overrides, informers, controller, queue, tables, dataplanes, annotations, events, metrics, dataplaneHealth, synced: false };
+  const base = { config, logger, clock, overrides, informers, controller, queue, tables, dataplanes, annotations, events, metrics, dataplaneHealth, reserver: overrides.reserver ?? new SocketPortReserver(), synced: false };
+  const create = familyFactory(base);
+  const families = new FamilySync({
+    tables,
+    dataplanes,
+    nodeIPs: () => controller.nodeIPs(),
+    create,
+    enqueueAll: () => controller.enqueueAll(),
+    clock,
+    logger,
+    count: (family, op) => (op === 'error' ? metrics.dataplaneErrors.inc() : metrics.familyChanges.inc({ family, op })),
+  });
+  const parts: AgentParts = { ...base, families };
   const drift = driftRunnable(parts);
   const inputs = {
     clock,
@@ -337,7 +408,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
   const node = nodeReader(config, logger, clock, kube);
   const server = healthRunnable(health, config, node);
   const manager = new Manager({ logger, clock });
-  for (const r of agentRunnables(parts, server, node, drift)) manager.add(r);
+  for (const r of agentRunnables(parts, server, node, drift, create)) manager.add(r);
 
   await warnOnEphemeralOverlap(config, logger, overrides.ephemeralRange);
   logger.info({ node: config.nodeName, portRange: formatPortRange(config.portRange), dataplane: config.dataplane }, 'Starting NPLController');

@@ -31,6 +31,8 @@ export interface ControllerDeps {
   readonly logger: Logger;
   readonly metrics: AgentMetrics;
   readonly queue: WorkQueue<string>;
+  /** Told when this Node's IPs changed after start-up (the address families may have changed). */
+  readonly onNodeIPsChanged?: () => void;
 }
 
 function podRef(pod: V1Pod): V1ObjectReference {
@@ -203,6 +205,7 @@ export class NplController {
     if (!this.refreshNodeIPs()) return;
     if (!before.IPv4 && !before.IPv6) return;
     this.deps.logger.info({ before, after: this.currentNodeIPs }, 'Node IPs changed, reconciling all Pods');
+    this.deps.onNodeIPsChanged?.();
     this.enqueueAll();
   }
 

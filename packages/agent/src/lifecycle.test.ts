@@ -14,7 +14,7 @@ import { FakeListWatch } from '@npl/runtime/testing';
 import type { AgentHandle } from './agent.js';
 import { AGENT_RUNNABLES, startAgent } from './agent.js';
 import { parseAgentConfig } from './config.js';
-import { FakeAnnotationWriter, FakeDataplane, FakeEventRecorder } from './testing/index.js';
+import { FakeAnnotationWriter, FakeConntrack, FakeDataplane, FakeEventRecorder } from './testing/index.js';
 
 const NODE = 'node-a';
 const NODE_IP = '198.18.0.10';
@@ -63,7 +63,7 @@ afterEach(async () => {
   agent = undefined;
 });
 
-async function start(w: World, prepare?: (dp: FakeDataplane) => void, args: readonly string[] = []): Promise<AgentHandle> {
+async function start(w: World, prepare?: (dp: FakeDataplane) => void, args: readonly string[] = [], conntrack?: FakeConntrack): Promise<AgentHandle> {
   const parsed = parseAgentConfig(['--node-name', NODE, '--health-address', '127.0.0.1:0', '--verify-period', '200ms', ...args], {});
   if (parsed.help) throw new Error('unexpected');
   const destination = new Writable({
@@ -78,6 +78,7 @@ async function start(w: World, prepare?: (dp: FakeDataplane) => void, args: read
     events: w.events,
     reserver: new FakePortReserver(),
     ephemeralRange: '32768\t60999\n',
+    ...(conntrack ? { conntrack } : {}),
     dataplane: (family) => {
       const dp = new FakeDataplane(family);
       prepare?.(dp);
@@ -253,3 +254,71 @@ describe('npl-agent health listen address (security: not every address by defaul
   });
 });
 
+
+describe('npl-agent follows the Node at run time (address families, conntrack)', () => {
+  const NODE_IPV6 = '2001:db8::10';
+  const dualPod = (name: string): V1Pod => {
+    const p = pod(name, '198.18.1.5');
+    return { ...p, status: { ...p.status, podIPs: [{ ip: '198.18.1.5' }, { ip: '2001:db8:1::5' }] } };
+  };
+  const dualService = (): V1Service => {
+    const s = service();
+    return { ...s, spec: { ...s.spec, ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv4', 'IPv6'] } };
+  };
+  const families = (w: World): string[] => (JSON.parse(w.annotations.value('default', 'web-1') ?? '[]') as { ipFamily: string }[]).map((e) => e.ipFamily);
+  const withIPv6 = (on: boolean): V1Node => ({
+    metadata: { name: NODE },
+    status: { addresses: [{ type: 'InternalIP', address: NODE_IP }, ...(on ? [{ type: 'InternalIP', address: NODE_IPV6 }] : [])] },
+  });
+
+  it('a Node that gains, loses and regains IPv6 gets, drops and gets again the IPv6 dataplane, mapping and annotation entry', async () => {
+    const w = world();
+    w.services.upsert(dualService());
+    w.pods.upsert(dualPod('web-1'));
+    const a = await start(w);
+    await a.ready;
+    await eventually(() => Promise.resolve(families(w).join() === 'IPv4'), 10_000, 'IPv4 entry only', 20);
+    expect([...a.tables.keys()]).toEqual(['IPv4']);
+
+    w.nodes.upsert(withIPv6(true));
+    await eventually(() => Promise.resolve(families(w).sort().join() === 'IPv4,IPv6'), 10_000, 'IPv6 entry added', 20);
+    const v6 = w.dataplanes.get('IPv6')!;
+    expect(v6.mappings()).toEqual([expect.objectContaining({ family: 'IPv6', podIP: '2001:db8:1::5', podPort: 8080 })]);
+    expect(a.metrics.familyChanges.get({ family: 'IPv6', op: 'add' })).toBe(1);
+
+    w.nodes.upsert(withIPv6(false));
+    await eventually(() => Promise.resolve(families(w).join() === 'IPv4' && v6.tornDown && v6.closed), 10_000, 'IPv6 entry and dataplane removed', 20);
+    expect([...a.tables.keys()]).toEqual(['IPv4']);
+    expect(w.dataplanes.get('IPv4')!.mappings()).toHaveLength(1);
+
+    w.nodes.upsert(withIPv6(true));
+    await eventually(() => Promise.resolve(families(w).sort().join() === 'IPv4,IPv6'), 10_000, 'IPv6 entry added again', 20);
+    expect(w.dataplanes.get('IPv6')).not.toBe(v6);
+    expect(a.metrics.familyChanges.get({ family: 'IPv6', op: 'remove' })).toBe(1);
+  }, 30_000);
+
+  it('a new UDP mapping clears the stale conntrack entries of its node port on the node IPs, and counts them', async () => {
+    const w = world();
+    const ct = new FakeConntrack();
+    const udpService = service();
+    udpService.spec!.ports = [{ port: 53, protocol: 'UDP', targetPort: 8053 }];
+    w.services.upsert(udpService);
+    const p = pod('dns-1', '198.18.1.6');
+    p.spec!.containers[0]!.ports = [{ containerPort: 8053, protocol: 'UDP' }];
+    ct.addFlow({ family: 'IPv4', protocol: 'udp', src: '203.0.113.9', sport: 40000, dst: NODE_IP, dport: 61000, replySrc: NODE_IP });
+    const a = await start(w, undefined, [], ct);
+    await a.ready;
+    w.pods.upsert(p);
+    await eventually(() => Promise.resolve(w.annotations.value('default', 'dns-1')), 10_000, 'annotation written', 20);
+    expect(ct.calls).toContainEqual({ family: 'IPv4', protocol: 'udp', origDst: NODE_IP, origDstPort: 61000 });
+    expect(ct.dump()).toEqual([]);
+    expect(a.metrics.conntrackDeleted.get({ family: 'IPv4' })).toBe(1);
+
+    // A failing clean-up (conntrack missing) is counted and does not fail the mapping's removal.
+    ct.failNext(1, new Error('conntrack not found in PATH: install the Debian package conntrack'));
+    w.pods.remove('default/dns-1');
+    await eventually(() => Promise.resolve(w.dataplanes.get('IPv4')!.mappings().length === 0), 10_000, 'mapping removed', 20);
+    await eventually(() => Promise.resolve(a.metrics.conntrackFailures.get({ family: 'IPv4' }) === 1), 10_000, 'failure counted', 20);
+    expect(messages(w, 'Could not delete stale conntrack entries; existing UDP flows keep their old destination until they idle out')).toHaveLength(1);
+  }, 30_000);
+});

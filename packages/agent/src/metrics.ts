@@ -21,6 +21,12 @@ export interface AgentMetrics {
   /** Drift found by the periodic dataplane check, by family; each was repaired. */
   readonly dataplaneRepairs: Counter;
   readonly dataplaneErrors: Counter;
+  /** Stale UDP conntrack entries of our node ports deleted after a mapping change, by family. */
+  readonly conntrackDeleted: Counter;
+  /** `conntrack -D` calls that failed (logged, not retried), by family. */
+  readonly conntrackFailures: Counter;
+  /** Address families added to or removed from the dataplane while running, by family and op (add, remove). */
+  readonly familyChanges: Counter;
   readonly queueDepth: Gauge;
   readonly ready: Gauge;
   /** Process memory, set at each scrape: Prometheus' standard names (as prom-client's default metrics). */
@@ -41,6 +47,9 @@ export function createAgentMetrics(registry = new Registry()): AgentMetrics {
     allocationFailures: registry.counter('npl_agent_port_allocation_failures_total', 'Node port allocations that failed (range exhausted).'),
     dataplaneRepairs: registry.counter('npl_agent_dataplane_repairs_total', 'Dataplane drift found and repaired.'),
     dataplaneErrors: registry.counter('npl_agent_dataplane_errors_total', 'Dataplane operations that failed.'),
+    conntrackDeleted: registry.counter('npl_agent_conntrack_entries_deleted_total', 'Stale UDP conntrack entries of node ports deleted after a mapping change.'),
+    conntrackFailures: registry.counter('npl_agent_conntrack_cleanup_failures_total', 'Conntrack clean-ups that failed (logged, not retried).'),
+    familyChanges: registry.counter('npl_agent_family_changes_total', 'Address families added to or removed from the dataplane at run time.'),
     queueDepth: registry.gauge('npl_agent_workqueue_depth', 'Pods waiting to be reconciled.'),
     ready: registry.gauge('npl_agent_ready', '1 while every /readyz check passes (recomputed at each scrape).'),
     residentMemory: registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.'),

@@ -11,7 +11,7 @@ import { ensureAlive, waitFor } from './health.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { clusterLayout, DEFAULT_IP_FAMILY, podNetnsName, validateIPFamily, validateName, validateNodeCount, type ClusterLayout, type IPFamilyMode } from './layout.js';
 import { createClusterNetwork, deleteClusterNetwork, execInNetns } from './network.js';
-import { addExternalIP, defaultExternalIP, readExternalIPs, removeExternalIP, requireIPv4ForExternalIPs, validateExternalIP } from './node-address.js';
+import { addExternalIP, defaultExternalIP, readExternalIPs, readHiddenInternalIPs, removeExternalIP, requireIPv4ForExternalIPs, validateExternalIP, writeHiddenInternalIPs } from './node-address.js';
 import { createPki, type ClientIdentity, type Pki } from './pki.js';
 import { isAlive, processesMentioning, spawnDaemon, stopProcesses } from './processes.js';
 import { listNetns } from './run.js';
@@ -88,8 +88,10 @@ export interface Cluster {
    * namespace's route, and makes the node stand-in post the Node status at once. Resolves when the
    * Node object shows the new addresses. Throws NPL_CLUSTER_ADDRESS_INVALID for a bad address or
    * an unknown node or an ExternalIP on an IPv6-only cluster, NPL_CLUSTER_NOT_RUNNING when the node
-   * stand-in is not running. Changing the
-   * InternalIP is not supported.
+   * stand-in is not running. `internalIPv6: false` makes the Node stop reporting its IPv6 InternalIP
+   * (the address stays on the node's namespace; a dual-stack node as seen after losing its IPv6
+   * --node-ip), `true` reports it again; NPL_CLUSTER_ADDRESS_INVALID on a cluster without IPv6.
+   * Changing the InternalIP is not supported.
    */
   setNodeAddress(node: string, change: NodeAddressChange): Promise<void>;
   /** kubectl of the cluster's Kubernetes version (absent for a cluster started before it was built). */
@@ -107,6 +109,8 @@ export interface Cluster {
 export interface NodeAddressChange {
   /** The node's new ExternalIP; null removes every ExternalIP; undefined leaves them. */
   readonly externalIP?: string | null;
+  /** false: the Node stops reporting its IPv6 InternalIP; true: reports it again; undefined leaves it. */
+  readonly internalIPv6?: boolean;
 }
 
 export interface ClusterStatus {
@@ -241,10 +245,41 @@ async function waitNodesReady(kc: KubeConfig, layout: ClusterLayout, standinPid:
   );
 }
 
+/** Makes the node stand-in post every Node's status now. */
+async function signalStandin(layout: ClusterLayout, nodeName: string): Promise<void> {
+  const standin = (await readState(layout.name))?.pids.standin;
+  if (standin === undefined || !isAlive(standin)) {
+    throw new ClusterError('NPL_CLUSTER_NOT_RUNNING', `cluster ${layout.name}: the node stand-in is not running, so node ${nodeName} cannot report its addresses (cluster up again)`);
+  }
+  process.kill(standin, 'SIGHUP');
+}
+
+/** See Cluster.setNodeAddress (`internalIPv6`). */
+async function setInternalIPv6(layout: ClusterLayout, kc: KubeConfig, node: ClusterLayout['nodes'][number], report: boolean): Promise<void> {
+  const ipv6 = node.ips.find((ip) => ip.includes(':'));
+  if (!ipv6 || !node.ips.some((ip) => !ip.includes(':'))) {
+    throw new ClusterError('NPL_CLUSTER_ADDRESS_INVALID', `cluster ${layout.name}: internalIPv6: node ${node.name} is not dual-stack (InternalIPs ${node.ips.join(', ')}); use ipFamily "dual"`);
+  }
+  const dir = clusterDir(layout.name);
+  const hidden = (await readHiddenInternalIPs(dir, node.name)).filter((ip) => ip !== ipv6);
+  await writeHiddenInternalIPs(dir, node.name, report ? hidden : [...hidden, ipv6]);
+  await signalStandin(layout, node.name);
+  const core = kc.makeApiClient(CoreV1Api);
+  await waitFor(
+    `node ${node.name} ${report ? 'reporting' : 'not reporting'} InternalIP ${ipv6}`,
+    async () => {
+      const n = await core.readNode({ name: node.name });
+      return (n.status?.addresses ?? []).some((a) => a.type === 'InternalIP' && a.address === ipv6) === report;
+    },
+    30_000,
+  );
+}
+
 /** See Cluster.setNodeAddress. */
 async function setNodeAddress(layout: ClusterLayout, kc: KubeConfig, nodeName: string, change: NodeAddressChange): Promise<void> {
   const node = layout.nodes.find((n) => n.name === nodeName);
   if (!node) throw new ClusterError('NPL_CLUSTER_ADDRESS_INVALID', `cluster ${layout.name}: no node ${JSON.stringify(nodeName)}`);
+  if (change.internalIPv6 !== undefined) await setInternalIPv6(layout, kc, node, change.internalIPv6);
   if (change.externalIP === undefined) return;
   if (change.externalIP !== null) {
     validateExternalIP(nodeName, change.externalIP);
@@ -254,11 +289,7 @@ async function setNodeAddress(layout: ClusterLayout, kc: KubeConfig, nodeName: s
     if (old !== change.externalIP) await removeExternalIP(layout, node, old);
   }
   if (change.externalIP !== null) await addExternalIP(layout, node, change.externalIP);
-  const standin = (await readState(layout.name))?.pids.standin;
-  if (standin === undefined || !isAlive(standin)) {
-    throw new ClusterError('NPL_CLUSTER_NOT_RUNNING', `cluster ${layout.name}: the node stand-in is not running, so node ${nodeName} cannot report its addresses (cluster up again)`);
-  }
-  process.kill(standin, 'SIGHUP');
+  await signalStandin(layout, nodeName);
   const want = change.externalIP === null ? [] : [change.externalIP];
   const core = kc.makeApiClient(CoreV1Api);
   await waitFor(

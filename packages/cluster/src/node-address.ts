@@ -1,3 +1,5 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { ClusterError } from './errors.js';
 import { ipToInt, type ClusterLayout, type IPFamilyMode, type NodeLayout } from './layout.js';
 import { ipBatch, run, tryRun } from './run.js';
@@ -72,4 +74,27 @@ export async function removeExternalIP(layout: ClusterLayout, node: NodeLayout, 
 export async function readExternalIPs(netns: string): Promise<string[]> {
   const out = await run('ip', ['-n', netns, '-4', '-o', 'addr', 'show', 'dev', 'lo', 'label', EXTERNAL_LABEL]).catch(() => '');
   return [...out.matchAll(/inet (\d+\.\d+\.\d+\.\d+)\//g)].map((m) => m[1]!);
+}
+
+/**
+ * The file in the cluster directory that lists the InternalIPs node `node` does not report (a host
+ * that lost an address family from kubelet's view, e.g. its IPv6 --node-ip dropped); the address
+ * stays on the node's namespace. Absent file = every InternalIP reported.
+ */
+export function hiddenInternalIPsPath(dir: string, node: string): string {
+  return path.join(dir, `node-${node}-hidden-internal-ips.json`);
+}
+
+/** The InternalIPs node `node` does not report; [] when none (or the file is unreadable). */
+export async function readHiddenInternalIPs(dir: string, node: string): Promise<string[]> {
+  try {
+    const parsed = JSON.parse(await readFile(hiddenInternalIPsPath(dir, node), 'utf8')) as unknown;
+    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export async function writeHiddenInternalIPs(dir: string, node: string, ips: readonly string[]): Promise<void> {
+  await writeFile(hiddenInternalIPsPath(dir, node), JSON.stringify(ips));
 }

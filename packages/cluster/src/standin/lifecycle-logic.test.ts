@@ -190,6 +190,18 @@ describe('node addresses', () => {
     ]);
   });
 
+  it('reports only the InternalIPs it is given (a dual-stack node whose IPv6 InternalIP is hidden)', () => {
+    const node = {
+      name: 'node-0', ip: '198.18.1.10', ips: ['198.18.1.10', '2001:db8:18:1::10'], netns: 'n',
+      podCIDR: '198.19.16.0/23', podCIDRs: ['198.19.16.0/23', '2001:db8:19:100::/64'], kubeconfig: 'k',
+    };
+    const s = nodeStatus(node, 'v1.37.2', new Date(), [], ['198.18.1.10']);
+    expect(s.addresses).toEqual([
+      { type: 'InternalIP', address: '198.18.1.10' },
+      { type: 'Hostname', address: 'node-0' },
+    ]);
+  });
+
   it('refuses ExternalIPs on an IPv6-only cluster, which cannot route them', () => {
     expect(() => requireIPv4ForExternalIPs('v6', 'ipv6')).toThrow(
       expect.objectContaining({ code: 'NPL_CLUSTER_ADDRESS_INVALID', message: expect.stringMatching(/^cluster v6: externalIP: .*IPv6-only/) }),

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { KubeConfig } from '@kubernetes/client-node';
 import { pino, type Logger } from 'pino';
 import { podKey } from '../layout.js';
-import { readExternalIPs } from '../node-address.js';
+import { readExternalIPs, readHiddenInternalIPs } from '../node-address.js';
 import { listNetns, tryRun } from '../run.js';
 import type { StandinConfig } from './config.js';
 import { NodeHeartbeat } from './node-status.js';
@@ -76,7 +76,13 @@ async function main(): Promise<void> {
     };
   });
   podnet.onRestart = () => nodes.forEach((n) => n.ctl.restartContainers());
-  for (const n of nodes) n.heartbeat.externalIPs = () => readExternalIPs(n.node.netns);
+  for (const n of nodes) {
+    n.heartbeat.externalIPs = () => readExternalIPs(n.node.netns);
+    n.heartbeat.internalIPs = async () => {
+      const hidden = await readHiddenInternalIPs(cfg.dir, n.node.name);
+      return n.node.ips.filter((ip) => !hidden.includes(ip));
+    };
+  }
   // `cluster.setNodeAddress` re-addresses a node namespace, then sends SIGHUP: post the new
   // addresses now rather than at the next periodic status update.
   process.on('SIGHUP', () => {

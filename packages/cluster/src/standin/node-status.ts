@@ -19,7 +19,7 @@ function statusCode(err: unknown): number | undefined {
  * A Ready node's status as a kubelet reports it (capacity sized for benchmark loads), with the
  * node's ExternalIPs (if any) before its InternalIP.
  */
-export function nodeStatus(node: StandinNode, kubeletVersion: string, now: Date, externalIPs: readonly string[] = []): V1NodeStatus {
+export function nodeStatus(node: StandinNode, kubeletVersion: string, now: Date, externalIPs: readonly string[] = [], internalIPs: readonly string[] = node.ips): V1NodeStatus {
   const resources = { cpu: '16', memory: '64Gi', pods: '600', 'ephemeral-storage': '100Gi' };
   const cond = (type: string, status: string, reason: string, message: string) => ({
     type,
@@ -34,7 +34,7 @@ export function nodeStatus(node: StandinNode, kubeletVersion: string, now: Date,
     // kubelet reports a dual-stack --node-ip.
     addresses: [
       ...externalIPs.map((address) => ({ type: 'ExternalIP', address })),
-      ...node.ips.map((address) => ({ type: 'InternalIP', address })),
+      ...internalIPs.map((address) => ({ type: 'InternalIP', address })),
       { type: 'Hostname', address: node.name },
     ],
     capacity: resources,
@@ -74,6 +74,8 @@ export class NodeHeartbeat {
   private readonly log: Logger;
   /** Reads the node's ExternalIPs from its host (namespace) at each status post. */
   externalIPs: () => Promise<readonly string[]> = () => Promise.resolve([]);
+  /** The InternalIPs to report at each status post (default: all of the node's). */
+  internalIPs: () => Promise<readonly string[]> = () => Promise.resolve(this.node.ips);
 
   constructor(node: StandinNode, kc: KubeConfig, kubeletVersion: string, log: Logger) {
     this.node = node;
@@ -94,7 +96,7 @@ export class NodeHeartbeat {
         },
       },
       spec: { podCIDR: this.node.podCIDR, podCIDRs: [...this.node.podCIDRs] },
-      status: nodeStatus(this.node, this.kubeletVersion, new Date(), await this.externalIPs()),
+      status: nodeStatus(this.node, this.kubeletVersion, new Date(), await this.externalIPs(), await this.internalIPs()),
     };
     try {
       await this.core.createNode({ body });
@@ -116,7 +118,7 @@ export class NodeHeartbeat {
   }
 
   async postStatus(): Promise<void> {
-    const status = nodeStatus(this.node, this.kubeletVersion, new Date(), await this.externalIPs());
+    const status = nodeStatus(this.node, this.kubeletVersion, new Date(), await this.externalIPs(), await this.internalIPs());
     await this.core.patchNodeStatus({ name: this.node.name, body: { status } }, mergePatch);
   }
 

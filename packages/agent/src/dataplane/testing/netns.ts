@@ -165,3 +165,69 @@ export function request(ns: string, targets: readonly Target[], timeoutMs = 1500
   const out = sh(['ip', 'netns', 'exec', ns, process.execPath, '-e', CLIENT, JSON.stringify([targets, timeoutMs])]);
   return JSON.parse(out) as (string | null)[];
 }
+
+const STREAM = `
+const dgram = require('dgram');
+const [host, port, sport, everyMs] = JSON.parse(process.argv[1]);
+const s = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+s.on('message', (m) => process.stdout.write(String(m) + '\\n'));
+s.on('error', () => {});
+s.bind(sport, () => {
+  setInterval(() => s.send('hello', port, host, () => {}), everyMs);
+  process.stdout.write('ready\\n');
+});
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+`;
+
+/**
+ * A UDP client in namespace `ns` that sends a datagram to `host:port` every `everyMs` from the
+ * fixed source port `sport` (so every datagram belongs to one conntrack flow) and records each reply.
+ */
+export class UdpStream {
+  private readonly lines: string[] = [];
+
+  private constructor(private readonly child: ChildProcess) {}
+
+  static start(ns: string, host: string, port: number, sport: number, everyMs = 50): Promise<UdpStream> {
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', STREAM, JSON.stringify([host, port, sport, everyMs])], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const stream = new UdpStream(child);
+    return new Promise((resolve, reject) => {
+      let buffered = '';
+      let err = '';
+      const timer = setTimeout(() => reject(new Error(`UDP client not ready: ${err}`)), 10_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const parts = buffered.split('\n');
+        buffered = parts.pop() ?? '';
+        for (const line of parts) {
+          if (line === 'ready') {
+            clearTimeout(timer);
+            resolve(stream);
+          } else stream.lines.push(line);
+        }
+      });
+      child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`UDP client exited with ${code}: ${err}`));
+      });
+    });
+  }
+
+  /** Replies received so far, in order. */
+  replies(): readonly string[] {
+    return this.lines;
+  }
+
+  stop(): Promise<void> {
+    if (this.child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.child.once('exit', () => resolve());
+      this.child.stdin?.end();
+      this.child.kill();
+    });
+  }
+}
