@@ -34,6 +34,8 @@ import { createDataplane } from './dataplane/index.js';
 import { DataplaneHealth, livenessChecks, readinessChecks, TrackedDataplane } from './health.js';
 import type { AnnotationWriter } from './kube/annotation-writer.js';
 import { ApiAnnotationWriter, apiMessage } from './kube/annotation-writer.js';
+import { reuseConnections } from './kube/connection-reuse.js';
+import { slimPod, slimService, slimSource } from './kube/slim.js';
 import type { AgentMetrics } from './metrics.js';
 import { createAgentMetrics } from './metrics.js';
 import { SocketPortReserver } from './ports/socket-reserver.js';
@@ -106,13 +108,17 @@ interface Informers {
 
 function kubeSources(kc: KubeConfig, config: AgentConfig): AgentSources {
   const core = kc.makeApiClient(CoreV1Api);
+  // Informers cache slim copies: only the fields the agent reads (kube/slim.ts).
   return {
-    pods: kubeListWatch(kc, {
-      path: '/api/v1/pods',
-      fieldSelector: `spec.nodeName=${config.nodeName}`,
-      list: (o) => core.listPodForAllNamespaces(o),
-    }),
-    services: kubeListWatch(kc, { path: '/api/v1/services', list: (o) => core.listServiceForAllNamespaces(o) }),
+    pods: slimSource(
+      kubeListWatch(kc, {
+        path: '/api/v1/pods',
+        fieldSelector: `spec.nodeName=${config.nodeName}`,
+        list: (o) => core.listPodForAllNamespaces(o),
+      }),
+      slimPod,
+    ),
+    services: slimSource(kubeListWatch(kc, { path: '/api/v1/services', list: (o) => core.listServiceForAllNamespaces(o) }), slimService),
     nodes: kubeListWatch(kc, {
       path: '/api/v1/nodes',
       fieldSelector: `metadata.name=${config.nodeName}`,
@@ -143,6 +149,7 @@ function kubeSides(config: AgentConfig, logger: Logger, clock: Clock, overrides:
   const { sources, annotations, events } = overrides;
   if (sources && annotations && events) return { server: 'the API server', sources, annotations, events };
   const kc = overrides.kubeConfig ?? loadKubeConfig(config.kubeconfig);
+  if (!reuseConnections(kc)) logger.debug('client-node has no KubeConfig.createDispatcher: API connections are not shared');
   const core = kc.makeApiClient(CoreV1Api);
   const bucket = new TokenBucket(config.apiQps, config.apiBurst, clock);
   return {

@@ -15,6 +15,8 @@ export interface AgentMetrics {
   /** Reconciles by result: success, error. */
   readonly reconciles: Counter;
   readonly reconcileSeconds: Histogram;
+  /** Pod updates not queued: nothing a reconcile reads changed (mostly the echoes of our own PATCHes). */
+  readonly updatesSkipped: Counter;
   /** Annotation patches by op: set, remove. */
   readonly annotationPatches: Counter;
   readonly allocationFailures: Counter;
@@ -23,9 +25,27 @@ export interface AgentMetrics {
   readonly dataplaneErrors: Counter;
   readonly queueDepth: Gauge;
   readonly ready: Gauge;
+  /** The process's resident memory, CPU time and V8 heap (Prometheus client names), refreshed at each scrape. */
+  readonly residentMemory: Gauge;
+  readonly cpuSeconds: Gauge;
+  readonly heapUsed: Gauge;
+  readonly heapTotal: Gauge;
 }
 
 export function createAgentMetrics(registry = new Registry()): AgentMetrics {
+  const metrics = agentMetrics(registry);
+  registry.onCollect(() => {
+    const mem = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    metrics.residentMemory.set(mem.rss);
+    metrics.heapUsed.set(mem.heapUsed);
+    metrics.heapTotal.set(mem.heapTotal);
+    metrics.cpuSeconds.set((cpu.user + cpu.system) / 1e6);
+  });
+  return metrics;
+}
+
+function agentMetrics(registry: Registry): AgentMetrics {
   return {
     registry,
     mappings: registry.gauge('npl_agent_mappings', 'NodePortLocal mappings held by this agent.'),
@@ -33,6 +53,7 @@ export function createAgentMetrics(registry = new Registry()): AgentMetrics {
     mappingsAdded: registry.counter('npl_agent_mappings_added_total', 'Mappings installed.'),
     mappingsDeleted: registry.counter('npl_agent_mappings_deleted_total', 'Mappings removed.'),
     reconciles: registry.counter('npl_agent_pod_reconciles_total', 'Pod reconciles by result.'),
+    updatesSkipped: registry.counter('npl_agent_pod_updates_skipped_total', 'Pod updates not reconciled: nothing a reconcile reads changed and the annotation is the one last settled (own PATCH echoes).'),
     reconcileSeconds: registry.histogram('npl_agent_pod_reconcile_duration_seconds', 'Duration of one Pod reconcile.'),
     annotationPatches: registry.counter('npl_agent_annotation_patches_total', 'Pod annotation patches by operation.'),
     allocationFailures: registry.counter('npl_agent_port_allocation_failures_total', 'Node port allocations that failed (range exhausted).'),
@@ -40,5 +61,9 @@ export function createAgentMetrics(registry = new Registry()): AgentMetrics {
     dataplaneErrors: registry.counter('npl_agent_dataplane_errors_total', 'Dataplane operations that failed.'),
     queueDepth: registry.gauge('npl_agent_workqueue_depth', 'Pods waiting to be reconciled.'),
     ready: registry.gauge('npl_agent_ready', '1 while every /readyz check passes (recomputed at each scrape).'),
+    residentMemory: registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.'),
+    cpuSeconds: registry.gauge('process_cpu_seconds_total', 'Total user and system CPU time spent in seconds.'),
+    heapUsed: registry.gauge('nodejs_heap_size_used_bytes', 'V8 heap used in bytes.'),
+    heapTotal: registry.gauge('nodejs_heap_size_total_bytes', 'V8 heap allocated in bytes.'),
   };
 }
