@@ -8,10 +8,12 @@ import { runUpdateBench, updateTable } from './dataplane-update.js';
 import { restartTable, runRestartBench } from './agent-restart.js';
 import { rolloutTable, runRolloutBench } from './service-rollout.js';
 import { DEFAULT_AGENT_ARGS, splitArgs } from './cluster-setup.js';
+import { runMemoryBench } from './memory.js';
 
 const HELP = `Usage: pnpm --filter @npl/agent bench   (as root; = node dist-bench/bench/run.js)
-Runs the four npl-agent benchmarks one after the other and prints a markdown table for each:
-  dataplane-latency, dataplane-update, service-rollout, agent-restart.
+Runs the npl-agent benchmarks one after the other and prints a markdown table for each:
+  dataplane-latency, dataplane-update, service-rollout, agent-restart, memory (which also writes
+  docs/benchmarks/results/agent.memory.json). rollout-cost compares two builds: run it alone.
 For one benchmark and its own flags: node dist-bench/bench/<name>.js --help
 (dist-bench/ is built by \`tsc -p tsconfig.bench.json\`, which \`pnpm bench\` runs first).`;
 
@@ -32,6 +34,10 @@ async function main(): Promise<void> {
   out.push(
     '## 4. Agent restart with 500 mappings',
     restartTable(await runRestartBench({ pods: 500, runs: 3, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbench4', downMs: 0, afterMs: 3_000, parallel: 2 })),
+  );
+  out.push(
+    '## 5. Memory with 1,000 local Pods and 10,000 Services',
+    await runMemoryBench({ pods: 1_000, services: 10_000, steadyS: 60, name: 'nplbench6', write: true }),
   );
   process.stdout.write(`${out.join('\n\n')}\n`);
 }
