@@ -106,6 +106,18 @@ function profileTablesOf(name: string, s: ProfileSummary): BenchTable[] {
   ];
 }
 
+const NOTES = [
+  'Where the time went in main at 610fd14 (issue 11), from the CPU profiles: most of the agent\'s CPU was not its own logic but HTTP —',
+  '`@kubernetes/client-node` 2.0.1 builds a new undici dispatcher for every request, so each annotation PATCH opened a new TLS',
+  'connection (SecureContext, handshake, certificate checks, socket writes), and each Pod was reconciled twice (the watch echo of its own PATCH).',
+  'The fixes, in order of effect: one shared keep-alive dispatcher per connection configuration (`src/kube/connection-reuse.ts`);',
+  'skipping Pod updates that change nothing a reconcile reads when the annotation is the one the last reconcile settled (`src/pod-echo.ts`;',
+  'a user edit of the annotation still reconciles and is corrected); the PATCH response (a whole Pod) no longer deserialized;',
+  'asynchronous log writes; the nftables model copied per batch without re-parsing every pod IP; reconciles reading only the opted-in',
+  "Services of the Pod's namespace. What remains is mostly Node's own stream and socket work (the nft session pipe, the API connection),",
+  "client-node's watch parsing, logging and GC. V8 samples count time spent blocked in a synchronous write as that function's self time.",
+].join(' ');
+
 const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
 
 async function main(): Promise<void> {
@@ -148,6 +160,7 @@ async function main(): Promise<void> {
       .join(' '),
     figures: costFigures(rows, baselineName, pods),
     tables: [rowsTable(rows), ...profiles.flatMap(([name, s]) => profileTablesOf(name, s))],
+    notes: NOTES,
   });
   process.stderr.write(`wrote ${file}\n`);
 }
