@@ -35,6 +35,7 @@ import { DataplaneHealth, livenessChecks, readinessChecks, TrackedDataplane } fr
 import type { AnnotationWriter } from './kube/annotation-writer.js';
 import { ApiAnnotationWriter, apiMessage } from './kube/annotation-writer.js';
 import { reuseConnections } from './kube/connection-reuse.js';
+import { listInPages, PAGE_SIZE } from './kube/paged-list.js';
 import { slimPod, slimService, slimSource } from './kube/slim.js';
 import type { AgentMetrics } from './metrics.js';
 import { createAgentMetrics } from './metrics.js';
@@ -108,17 +109,23 @@ interface Informers {
 
 function kubeSources(kc: KubeConfig, config: AgentConfig): AgentSources {
   const core = kc.makeApiClient(CoreV1Api);
-  // Informers cache slim copies: only the fields the agent reads (kube/slim.ts).
+  // Informers cache slim copies: only the fields the agent reads (kube/slim.ts); lists come in pages.
   return {
     pods: slimSource(
       kubeListWatch(kc, {
         path: '/api/v1/pods',
         fieldSelector: `spec.nodeName=${config.nodeName}`,
-        list: (o) => core.listPodForAllNamespaces(o),
+        list: (o) => listInPages((c) => core.listPodForAllNamespaces({ ...o, limit: PAGE_SIZE, ...(c ? { _continue: c } : {}) }), slimPod),
       }),
       slimPod,
     ),
-    services: slimSource(kubeListWatch(kc, { path: '/api/v1/services', list: (o) => core.listServiceForAllNamespaces(o) }), slimService),
+    services: slimSource(
+      kubeListWatch(kc, {
+        path: '/api/v1/services',
+        list: (o) => listInPages((c) => core.listServiceForAllNamespaces({ ...o, limit: PAGE_SIZE, ...(c ? { _continue: c } : {}) }), slimService),
+      }),
+      slimService,
+    ),
     nodes: kubeListWatch(kc, {
       path: '/api/v1/nodes',
       fieldSelector: `metadata.name=${config.nodeName}`,
