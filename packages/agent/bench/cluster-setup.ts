@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Cluster, ClusterNode } from '@npl/cluster';
 import { startCluster } from '@npl/cluster';
 import { isCompleteNplEntry, NPL_ANNOTATION_KEY, parseNplAnnotation } from '@npl/core';
+import type { AgentBuild } from '../e2e/harness.js';
 import { AgentFleet, core, createService, deleteService, NS } from '../e2e/harness.js';
 import { allOutput, firstLine, spawnInNs } from './netns.js';
 
@@ -184,7 +185,7 @@ export function logSpan(lines: ReturnType<typeof agentLogSince>, msg: string): {
 }
 
 /** Cluster + agent + `pods` Running pods on the node. On failure everything made is torn down. */
-export async function setUp(opts: { name: string; pods: number; agentArgs: readonly string[]; concurrency?: number }): Promise<BenchEnv> {
+export async function setUp(opts: { name: string; pods: number; agentArgs: readonly string[]; concurrency?: number; build?: AgentBuild }): Promise<BenchEnv> {
   log(`starting 1-node cluster ${opts.name}`);
   let cluster: Cluster | undefined;
   let fleet: AgentFleet | undefined;
@@ -192,7 +193,7 @@ export async function setUp(opts: { name: string; pods: number; agentArgs: reado
     cluster = await startCluster({ name: opts.name, nodes: 1, onProgress: (l) => log(`  ${l}`) });
     const c = cluster;
     const node = c.nodes[0]!;
-    fleet = new AgentFleet(() => c, opts.agentArgs);
+    fleet = new AgentFleet(() => c, opts.agentArgs, opts.build);
     log(`starting npl-agent on ${node.name} (${node.ip}) with ${opts.agentArgs.join(' ') || 'default flags'}`);
     await fleet.startAll();
     const pods = Array.from({ length: opts.pods }, (_, i) => podName(i));
@@ -262,7 +263,7 @@ export async function tearDown(env: { cluster?: Cluster; fleet?: AgentFleet; nam
 /** Run `fn` with cleanup on SIGINT/SIGTERM too (the `finally` of an interrupted run never comes). */
 /** Set up the bench cluster, run `body`, and always tear down (also on SIGINT/SIGTERM). */
 export async function withBenchEnv<T>(
-  opts: { name: string; pods: number; agentArgs: readonly string[] },
+  opts: { name: string; pods: number; agentArgs: readonly string[]; build?: AgentBuild },
   body: (env: BenchEnv) => Promise<T>,
 ): Promise<T> {
   let env: BenchEnv | undefined;

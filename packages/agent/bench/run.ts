@@ -12,11 +12,13 @@ import { restartResult, restartTable, runRestartBench } from './agent-restart.js
 import { rolloutResult, rolloutTable, runRolloutBench } from './service-rollout.js';
 import { DEFAULT_AGENT_ARGS, splitArgs } from './cluster-setup.js';
 import { churnBenchAndWrite, parseDuration } from './churn.js';
+import { runMemoryBench } from './memory.js';
 
 const HELP = `Usage: pnpm --filter @npl/agent bench [-- options]   (as root; = node dist-bench/bench/run.js)
 Runs the npl-agent benchmarks one after the other, prints a markdown table for each and writes
 docs/benchmarks/results/agent.<name>.json:
-  dataplane-latency, dataplane-update, service-rollout, agent-restart, churn.
+  dataplane-latency, dataplane-update, service-rollout, agent-restart, churn, memory.
+  (rollout-cost compares two builds and antrea-compare needs Antrea's NPL built: run each alone.)
   --only a,b     only these (names as above)
   --rounds R     dataplane-latency rounds (default 3)
   --runs R       service-rollout runs and agent-restart runs per signal (default 3)
@@ -24,7 +26,7 @@ docs/benchmarks/results/agent.<name>.json:
 For one benchmark and all its own flags: node dist-bench/bench/<name>.js --help
 (dist-bench/ is built by \`tsc -p tsconfig.bench.json\`, which \`pnpm bench\` runs first).`;
 
-const BENCHES = ['dataplane-latency', 'dataplane-update', 'service-rollout', 'agent-restart', 'churn'] as const;
+const BENCHES = ['dataplane-latency', 'dataplane-update', 'service-rollout', 'agent-restart', 'churn', 'memory'] as const;
 type Bench = (typeof BENCHES)[number];
 
 interface Options {
@@ -67,6 +69,7 @@ const RUNNERS: Record<Bench, (o: Options) => Promise<string[]>> = {
     const churnOpts = { durationS: o.churnS, rate: 10, population: 100, sampleEveryS: 5, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbchurn' };
     return [`## 5. Pod churn, 10 a second for ${o.churnS} s`, await churnBenchAndWrite(churnOpts, `node packages/agent/dist-bench/bench/churn.js --duration ${o.churnS}`)];
   },
+  memory: async () => ['## 6. Memory with 1,000 local Pods and 10,000 Services', await runMemoryBench({ pods: 1_000, services: 10_000, steadyS: 60, name: 'nplbench6', write: true })],
 };
 
 function selected(only: string | undefined): Bench[] {

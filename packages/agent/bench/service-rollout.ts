@@ -17,6 +17,7 @@
 import { parseArgs } from 'node:util';
 import type { BenchResult, RunFrame } from '@npl/benchkit';
 import { beginRun, tableFromMarkdown, writeResult } from '@npl/benchkit';
+import type { AgentBuild } from '../e2e/harness.js';
 import type { BenchEnv, ReconcileStats } from './cluster-setup.js';
 import {
   agentLogSince,
@@ -34,6 +35,7 @@ import {
   log,
   logSize,
   logSpan,
+  metricSum,
   pollAnnotations,
   reconcileStats,
   runAsScript,
@@ -58,6 +60,8 @@ until every node port answers from the outside namespace. Prints a markdown tabl
 
 export interface RolloutRow {
   readonly run: number;
+  /** Which agent build ran (`this build` unless a baseline is compared). */
+  readonly variant: string;
   readonly pods: number;
   /** Service creation → every pod annotated (seen by a LIST). */
   readonly annotatedS: number;
@@ -82,9 +86,36 @@ export interface RolloutRow {
   readonly cpuS: Record<string, number>;
   /** (seconds since Service creation, pods annotated) at each annotation LIST. */
   readonly progress: readonly (readonly [number, number])[];
+  /**
+   * The agent's own CPU seconds (user + system, /proc/<pid>/stat) from Service creation until its
+   * work queue had drained after every node port answered: all the work the roll-out caused,
+   * including the watch echoes of its own PATCHes. Its nft children are in `cpuS.agentChildren`.
+   */
+  readonly agentCpuS: number;
+  /** agentCpuS / pods. */
+  readonly cpuPerPodMs: number;
+  readonly reconcilesPerPod: number;
+  readonly patchesPerPod: number;
 }
 
-async function oneRun(env: BenchEnv, run: number, parallel: number): Promise<RolloutRow> {
+/** Wait until the agent's queue is empty and its reconcile count stopped moving for `quietMs`. */
+async function waitQuiet(env: BenchEnv, quietMs = 1_000, timeoutMs = 60_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = -1;
+  let since = performance.now();
+  while (performance.now() < deadline) {
+    const m = await agentMetrics(env.node);
+    const count = metricSum(m, 'npl_agent_pod_reconcile_duration_seconds_count');
+    if (count !== last || metricSum(m, 'npl_agent_workqueue_depth') > 0) {
+      last = count;
+      since = performance.now();
+    } else if (performance.now() - since >= quietMs) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`the agent's work queue did not drain within ${timeoutMs / 1000} s`);
+}
+
+async function oneRun(env: BenchEnv, run: number, parallel: number, variant: string): Promise<RolloutRow> {
   const { cluster, node, pods } = env;
   const before: ReconcileStats = reconcileStats(await agentMetrics(node));
   const logOffset = logSize(env.agentLog);
@@ -107,6 +138,8 @@ async function oneRun(env: BenchEnv, run: number, parallel: number): Promise<Rol
   const reachableS = (performance.now() - t0) / 1000;
   if (!check.ok) throw new Error(`not all node ports answered within the client's deadline: ${JSON.stringify(check.failed)}`);
   log(`  all reachable at ${reachableS.toFixed(2)} s (client ${(check.elapsedMs / 1000).toFixed(2)} s, ${check.attempts} attempts in ${check.rounds} round(s))`);
+  await waitQuiet(env);
+  const agentCpuS = cpuDelta(await cpuSnapshot(env), cpu0).agent ?? Number.NaN;
   const delta = statsDelta(reconcileStats(await agentMetrics(node)), before);
   const lines = agentLogSince(env.agentLog, logOffset);
   const rules = logSpan(lines, 'Added NodePortLocal rule');
@@ -114,6 +147,7 @@ async function oneRun(env: BenchEnv, run: number, parallel: number): Promise<Rol
   const rel = (t?: number): number | undefined => (t === undefined ? undefined : (t - wall0) / 1000);
   return {
     run,
+    variant,
     pods: pods.length,
     annotatedS,
     reachableS,
@@ -130,21 +164,54 @@ async function oneRun(env: BenchEnv, run: number, parallel: number): Promise<Rol
     uniquePorts: new Set(pairs.map(([p]) => p)).size,
     cpuS: cpu,
     progress,
+    agentCpuS,
+    cpuPerPodMs: (agentCpuS / pods.length) * 1000,
+    reconcilesPerPod: delta.reconciles / pods.length,
+    patchesPerPod: delta.patches / pods.length,
   };
 }
 
-export function runRolloutBench(opts: { pods: number; runs: number; agentArgs: readonly string[]; name: string; parallel: number; settleMs?: number }): Promise<RolloutRow[]> {
-  return withBenchEnv(opts, async (env) => {
+/** One agent build to measure; several are run alternately in the same cluster, on the same pods. */
+export interface RolloutVariant {
+  readonly name: string;
+  readonly build: AgentBuild;
+}
+
+export const THIS_BUILD: RolloutVariant = { name: 'this build', build: {} };
+
+export function runRolloutBench(opts: {
+  pods: number;
+  runs: number;
+  agentArgs: readonly string[];
+  name: string;
+  parallel: number;
+  settleMs?: number;
+  variants?: readonly RolloutVariant[];
+}): Promise<RolloutRow[]> {
+  const variants = opts.variants ?? [THIS_BUILD];
+  return withBenchEnv({ ...opts, build: variants[0]!.build }, async (env) => {
     const rows: RolloutRow[] = [];
+    let current = variants[0]!;
     for (let run = 1; run <= opts.runs; run++) {
-      log(`run ${run}/${opts.runs}: creating Service selecting ${opts.pods} pods`);
-      rows.push(await oneRun(env, run, opts.parallel));
-      log(`  deleting the Service, waiting until all annotations are gone`);
-      await deleteBenchServiceAndWait(env.cluster);
-      // Removing 500 annotations spends the agent's API burst; let it refill (burst/qps = 2 s at the
-      // defaults) so every run starts as the first one does.
-      await new Promise((r) => setTimeout(r, opts.settleMs ?? 3_000));
+      for (const variant of variants) {
+        if (variant !== current) {
+          log(`restarting npl-agent as ${variant.name}`);
+          env.fleet.build = variant.build;
+          await env.fleet.startAll();
+          await waitQuiet(env);
+          current = variant;
+        }
+        log(`run ${run}/${opts.runs}${variants.length > 1 ? ` (${variant.name})` : ''}: creating Service selecting ${opts.pods} pods`);
+        rows.push(await oneRun(env, run, opts.parallel, variant.name));
+        log(`  deleting the Service, waiting until all annotations are gone`);
+        await deleteBenchServiceAndWait(env.cluster);
+        // Removing 500 annotations spends the agent's API burst; let it refill (burst/qps = 2 s at the
+        // defaults) so every run starts as the first one does.
+        await new Promise((r) => setTimeout(r, opts.settleMs ?? 3_000));
+      }
     }
+    // A clean stop, so that an agent run with --cpu-prof writes its profile.
+    await env.fleet.stopAll();
     return rows;
   });
 }
@@ -155,17 +222,17 @@ function cpuCell(c: Record<string, number | undefined>): string {
 
 export function rolloutTable(rows: readonly RolloutRow[]): string {
   const lines = [
-    '| run | pods | annotated (s) | reachable from outside (s) | client (s) / attempts | first–last DNAT rule (s) | first–last annotation PATCH (s) | reconciles | mean reconcile (ms) | PATCHes | LIST p50 (ms) | CPU s until annotated: agent / its nft children / apiserver / etcd / stand-in |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| run | build | pods | annotated (s) | reachable from outside (s) | client (s) / attempts | first–last DNAT rule (s) | first–last annotation PATCH (s) | reconciles | mean reconcile (ms) | PATCHes | LIST p50 (ms) | CPU s until annotated: agent / its nft children / apiserver / etcd / stand-in | agent CPU ms per pod (until drained) | reconciles / PATCHes per pod |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${r.run} | ${r.pods} | ${fmt(r.annotatedS)} | ${fmt(r.reachableS)} | ${fmt(r.clientS)} / ${r.clientAttempts} | ${fmt(r.firstRuleS)}–${fmt(r.lastRuleS)} | ${fmt(r.firstPatchS)}–${fmt(r.lastPatchS)} | ${r.reconciles} | ${fmt(r.reconcileMeanMs, 1)} | ${r.patches} | ${fmt(r.listP50Ms, 0)} | ${cpuCell(r.cpuS)} |`,
+      `| ${r.run} | ${r.variant} | ${r.pods} | ${fmt(r.annotatedS)} | ${fmt(r.reachableS)} | ${fmt(r.clientS)} / ${r.clientAttempts} | ${fmt(r.firstRuleS)}–${fmt(r.lastRuleS)} | ${fmt(r.firstPatchS)}–${fmt(r.lastPatchS)} | ${r.reconciles} | ${fmt(r.reconcileMeanMs, 1)} | ${r.patches} | ${fmt(r.listP50Ms, 0)} | ${cpuCell(r.cpuS)} | ${fmt(r.cpuPerPodMs, 1)} | ${fmt(r.reconcilesPerPod)} / ${fmt(r.patchesPerPod)} |`,
     );
   }
   const m = (f: (r: RolloutRow) => number | undefined): number => median(rows.map(f).filter((x): x is number => x !== undefined));
   lines.push(
-    `| **median** | ${rows[0]?.pods ?? ''} | **${fmt(m((r) => r.annotatedS))}** | **${fmt(m((r) => r.reachableS))}** | ${fmt(m((r) => r.clientS))} / ${m((r) => r.clientAttempts)} | ${fmt(m((r) => r.firstRuleS))}–${fmt(m((r) => r.lastRuleS))} | ${fmt(m((r) => r.firstPatchS))}–${fmt(m((r) => r.lastPatchS))} | ${m((r) => r.reconciles)} | ${fmt(m((r) => r.reconcileMeanMs), 1)} | ${m((r) => r.patches)} | ${fmt(m((r) => r.listP50Ms), 0)} | ${cpuCell({ agent: m((r) => r.cpuS.agent), agentChildren: m((r) => r.cpuS.agentChildren), apiserver: m((r) => r.cpuS.apiserver), etcd: m((r) => r.cpuS.etcd), standin: m((r) => r.cpuS.standin) })} |`,
+    `| **median** | ${[...new Set(rows.map((r) => r.variant))].join(', ')} | ${rows[0]?.pods ?? ''} | **${fmt(m((r) => r.annotatedS))}** | **${fmt(m((r) => r.reachableS))}** | ${fmt(m((r) => r.clientS))} / ${m((r) => r.clientAttempts)} | ${fmt(m((r) => r.firstRuleS))}–${fmt(m((r) => r.lastRuleS))} | ${fmt(m((r) => r.firstPatchS))}–${fmt(m((r) => r.lastPatchS))} | ${m((r) => r.reconciles)} | ${fmt(m((r) => r.reconcileMeanMs), 1)} | ${m((r) => r.patches)} | ${fmt(m((r) => r.listP50Ms), 0)} | ${cpuCell({ agent: m((r) => r.cpuS.agent), agentChildren: m((r) => r.cpuS.agentChildren), apiserver: m((r) => r.cpuS.apiserver), etcd: m((r) => r.cpuS.etcd), standin: m((r) => r.cpuS.standin) })} | ${fmt(m((r) => r.cpuPerPodMs), 1)} | ${fmt(m((r) => r.reconcilesPerPod))} / ${fmt(m((r) => r.patchesPerPod))} |`,
   );
   return lines.join('\n');
 }
@@ -220,6 +287,9 @@ async function main(): Promise<void> {
     agentArgs,
     medianAnnotatedS: median(rows.map((r) => r.annotatedS)),
     medianReachableS: median(rows.map((r) => r.reachableS)),
+    medianCpuPerPodMs: median(rows.map((r) => r.cpuPerPodMs)),
+    medianReconcilesPerPod: median(rows.map((r) => r.reconcilesPerPod)),
+    medianPatchesPerPod: median(rows.map((r) => r.patchesPerPod)),
     goalS: 10,
     rows,
   };

@@ -24,6 +24,14 @@ export interface AgentProcess {
   readonly exited: Promise<number | null>;
 }
 
+/** Which build of the agent to run and with which Node.js flags (benchmarks: a baseline build, `--cpu-prof`). */
+export interface AgentBuild {
+  /** The agent's cli.js; this repository's build when absent. */
+  readonly cli?: string;
+  /** Node.js flags before the script, e.g. `--cpu-prof --cpu-prof-dir=/tmp/x`. */
+  readonly nodeArgs?: readonly string[];
+}
+
 export class AgentFleet {
   private readonly agents = new Map<string, AgentProcess>();
   private kubeconfig?: string;
@@ -31,6 +39,8 @@ export class AgentFleet {
   constructor(
     private readonly cluster: () => Cluster,
     private readonly baseArgs: readonly string[] = [],
+    /** Used by the next start; benchmarks switch it between a baseline and this build. */
+    public build: AgentBuild = {},
   ) {}
 
   /** Start (or restart) the agent of every node with `args` after the base flags. */
@@ -46,7 +56,7 @@ export class AgentFleet {
     const fd = openSync(log, 'a');
     const child = spawn(
       'ip',
-      ['netns', 'exec', node.netns, process.execPath, agentCli(), '--health-address', healthAddress(node), '--verify-period', '1s', ...this.baseArgs, ...args],
+      ['netns', 'exec', node.netns, process.execPath, ...(this.build.nodeArgs ?? []), this.build.cli ?? agentCli(), '--health-address', healthAddress(node), '--verify-period', '1s', ...this.baseArgs, ...args],
       { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: '', NODE_NAME: node.name, KUBECONFIG: this.kubeconfig } },
     );
     closeSync(fd);

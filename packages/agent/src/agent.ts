@@ -41,8 +41,11 @@ import { DataplaneHealth, livenessChecks, readinessChecks, TrackedDataplane } fr
 import type { AnnotationWriter } from './kube/annotation-writer.js';
 import { ApiAnnotationWriter, apiMessage } from './kube/annotation-writer.js';
 import { registerMappingsRoute } from './mappings-route.js';
+import { reuseConnections } from './kube/connection-reuse.js';
+import { listInPages, PAGE_SIZE } from './kube/paged-list.js';
+import { slimPod, slimService, slimSource } from './kube/slim.js';
 import type { AgentMetrics } from './metrics.js';
-import { collectProcessMetrics, createAgentMetrics } from './metrics.js';
+import { createAgentMetrics } from './metrics.js';
 import { SocketPortReserver } from './ports/socket-reserver.js';
 import { credentialsSource, loadKubeConfig, NODE_IP_HOST, nodeListenHost, resolveListenAddress, waitForNode } from './startup.js';
 
@@ -118,13 +121,23 @@ interface Informers {
 
 function kubeSources(kc: KubeConfig, config: AgentConfig): AgentSources {
   const core = kc.makeApiClient(CoreV1Api);
+  // Informers cache slim copies: only the fields the agent reads (kube/slim.ts); lists come in pages.
   return {
-    pods: kubeListWatch(kc, {
-      path: '/api/v1/pods',
-      fieldSelector: `spec.nodeName=${config.nodeName}`,
-      list: (o) => core.listPodForAllNamespaces(o),
-    }),
-    services: kubeListWatch(kc, { path: '/api/v1/services', list: (o) => core.listServiceForAllNamespaces(o) }),
+    pods: slimSource(
+      kubeListWatch(kc, {
+        path: '/api/v1/pods',
+        fieldSelector: `spec.nodeName=${config.nodeName}`,
+        list: (o) => listInPages((c) => core.listPodForAllNamespaces({ ...o, limit: PAGE_SIZE, ...(c ? { _continue: c } : {}) }), slimPod),
+      }),
+      slimPod,
+    ),
+    services: slimSource(
+      kubeListWatch(kc, {
+        path: '/api/v1/services',
+        list: (o) => listInPages((c) => core.listServiceForAllNamespaces({ ...o, limit: PAGE_SIZE, ...(c ? { _continue: c } : {}) }), slimService),
+      }),
+      slimService,
+    ),
     nodes: kubeListWatch(kc, {
       path: '/api/v1/nodes',
       fieldSelector: `metadata.name=${config.nodeName}`,
@@ -155,6 +168,7 @@ function kubeSides(config: AgentConfig, logger: Logger, clock: Clock, overrides:
   const { sources, annotations, events } = overrides;
   if (sources && annotations && events) return { server: 'the API server', sources, annotations, events };
   const kc = overrides.kubeConfig ?? loadKubeConfig(config.kubeconfig);
+  if (!reuseConnections(kc)) logger.debug('client-node has no KubeConfig.createDispatcher: API connections are not shared');
   const core = kc.makeApiClient(CoreV1Api);
   const bucket = new TokenBucket(config.apiQps, config.apiBurst, clock);
   return {
@@ -342,7 +356,6 @@ function failing(checks: readonly HealthCheck[]): boolean {
 export async function startAgent(config: AgentConfig, logger: Logger, overrides: AgentOverrides = {}): Promise<AgentHandle> {
   const clock = overrides.clock ?? realClock;
   const metrics = createAgentMetrics();
-  collectProcessMetrics(metrics);
   const kube = kubeSides(config, logger, clock, overrides);
   const { sources, annotations, events } = kube;
   const informers = createInformers(sources, config, logger, clock);

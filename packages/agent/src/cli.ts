@@ -5,6 +5,7 @@
  * a start-up input waiting cannot fix: kubeconfig missing or unreadable, credentials rejected).
  */
 import { isNplError } from '@npl/core';
+import { pino } from 'pino';
 import { createLogger, isRuntimeError } from '@npl/runtime';
 import { startAgent } from './agent.js';
 import { AgentConfigError, HELP, parseAgentConfig } from './config.js';
@@ -48,7 +49,9 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   const { config } = parsed;
-  const logger = createLogger({ name: 'npl-agent', level: config.logLevel });
+  // Asynchronous stdout: a burst of log lines (two per Pod in a roll-out) is coalesced into few
+  // writes instead of one blocking write each; pino flushes what is buffered when the process exits.
+  const logger = createLogger({ name: 'npl-agent', level: config.logLevel, destination: pino.destination({ dest: 1, sync: false }) });
   if (isUninstall) {
     const kc = loadKubeConfig(config.kubeconfig);
     const result = await uninstall(config, logger, {

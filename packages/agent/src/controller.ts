@@ -1,16 +1,19 @@
 /**
  * The NodePortLocal controller of one node (Antrea's NPLController): informer events become Pod
  * keys in a work queue; a worker reconciles one key at a time (core's reconcilePod) and patches the
- * annotation. Level based: handlers never look at what changed beyond choosing which keys to queue.
+ * annotation. Level based: handlers never look at what changed beyond choosing which keys to queue;
+ * a Pod update is not queued only when it changes nothing a reconcile reads and carries the
+ * annotation the last reconcile left (the echo of our own PATCH; see pod-echo.ts).
  */
 import type { V1Node, V1ObjectReference, V1Pod, V1Service } from '@kubernetes/client-node';
-import type { IPFamily, NodeIPs, PlanStep, PortEntry, PortTable } from '@npl/core';
+import type { AnnotationAction, IPFamily, NodeIPs, PlanStep, PortEntry, PortTable } from '@npl/core';
 import {
   isNplEnabledService,
   isNplError,
   nodeIPs,
   nodeIPsEqual,
   NPL_ENABLED_ANNOTATION_KEY,
+  nplAnnotationOf,
   podsAffectedByServiceChange,
   portRangeSize,
   reconcilePod,
@@ -19,6 +22,8 @@ import {
 import type { EventRecorder, Informer, Logger, WorkQueue } from '@npl/runtime';
 import type { AnnotationWriter } from './kube/annotation-writer.js';
 import type { AgentMetrics } from './metrics.js';
+import { SettledAnnotations } from './pod-echo.js';
+import { OptedInServices } from './service-index.js';
 
 export interface ControllerDeps {
   readonly nodeName: string;
@@ -65,6 +70,8 @@ export class NplController {
   private readonly waitingForPort = new Set<string>();
   /** Keys whose reconcile in flight deleted a mapping (freed a port). */
   private readonly freedPorts = new Set<string>();
+  private readonly settled = new SettledAnnotations();
+  private readonly optedIn = new OptedInServices();
 
   constructor(private readonly deps: ControllerDeps) {
     deps.metrics.registry.onCollect(() => this.updateGauges());
@@ -78,10 +85,18 @@ export class NplController {
   /** Wire informer events to the queue. Call before the informers start. */
   registerHandlers(): void {
     const { pods, services, nodes, queue } = this.deps;
-    const enqueuePod = (pod: V1Pod): void => queue.add(`${pod.metadata?.namespace}/${pod.metadata?.name}`);
-    pods.on('add', enqueuePod);
-    pods.on('update', enqueuePod);
-    pods.on('delete', enqueuePod);
+    const keyOf = (pod: V1Pod): string => `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+    pods.on('add', (pod) => queue.add(keyOf(pod)));
+    pods.on('update', (pod, old) => {
+      const key = keyOf(pod);
+      if (this.settled.isNoop(key, pod, old)) this.deps.metrics.updatesSkipped.inc();
+      else queue.add(key);
+    });
+    pods.on('delete', (pod) => {
+      const key = keyOf(pod);
+      this.settled.forget(key);
+      queue.add(key);
+    });
     services.on('add', (svc) => this.onServiceChange(undefined, svc));
     services.on('update', (svc, old) => this.onServiceChange(old, svc));
     services.on('delete', (svc) => this.onServiceChange(svc, undefined));
@@ -112,6 +127,8 @@ export class NplController {
       this.waitingForPort.delete(key);
       metrics.reconciles.inc({ result: 'success' });
     } catch (err) {
+      // Unsettled: the next update of this Pod reconciles whatever it carries.
+      this.settled.forget(key);
       metrics.reconciles.inc({ result: 'error' });
       throw err;
     } finally {
@@ -126,17 +143,18 @@ export class NplController {
   }
 
   private async reconcile(key: string): Promise<void> {
-    const { pods, services, tables, nodeName } = this.deps;
+    const { pods, tables, nodeName } = this.deps;
     const cached = pods.get(key);
     const pod = cached && cached.spec?.nodeName === nodeName ? cached : undefined;
-    const [namespace = '', name = ''] = key.split('/');
+    const [namespace = ''] = key.split('/');
     const log = this.deps.logger.child({ pod: key });
     let result;
     try {
       result = await reconcilePod({
         key,
         pod,
-        services: services.list(namespace),
+        // Only opted-in Services can select ports; the others would be reported as ignored and dropped.
+        services: this.optedIn.list(namespace),
         nodeIPs: this.currentNodeIPs,
         tables,
         onStep: (step, entry) => this.onStep(log, key, step, entry),
@@ -145,10 +163,22 @@ export class NplController {
       this.onReconcileError(key, pod, err);
       throw err;
     }
-    const action = result.annotation;
-    if (action.kind === 'none' || !pod) return;
+    if (!pod) {
+      this.settled.forget(key);
+      return;
+    }
+    await this.applyAnnotation(key, pod, result.annotation, log);
+  }
+
+  private async applyAnnotation(key: string, pod: V1Pod, action: AnnotationAction, log: Logger): Promise<void> {
+    if (action.kind === 'none') {
+      this.settled.settle(key, nplAnnotationOf(pod) ?? null);
+      return;
+    }
     const value = action.kind === 'set' ? action.value : null;
-    const written = await this.deps.annotations.write(namespace, name, value);
+    // Settled before the PATCH: its watch echo may arrive before the response does.
+    this.settled.settle(key, value);
+    const written = await this.deps.annotations.write(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '', value);
     if (!written) return;
     this.deps.metrics.annotationPatches.inc({ op: action.kind });
     log.info({ annotation: value }, action.kind === 'set' ? 'Updated NodePortLocal annotation' : 'Removed NodePortLocal annotation');
@@ -187,7 +217,10 @@ export class NplController {
   }
 
   private onServiceChange(oldSvc: V1Service | undefined, newSvc: V1Service | undefined): void {
+    this.optedIn.update(oldSvc, newSvc);
     if (newSvc) this.reportServiceProblem(newSvc, oldSvc);
+    // Most Services never opt in: skip listing the namespace's Pods for them.
+    if (!(oldSvc && isNplEnabledService(oldSvc)) && !(newSvc && isNplEnabledService(newSvc))) return;
     const keys = podsAffectedByServiceChange(oldSvc, newSvc, this.deps.pods.list((newSvc ?? oldSvc)?.metadata?.namespace));
     for (const key of keys) this.deps.queue.add(key);
   }

@@ -215,6 +215,34 @@ describe('npl-agent health on the real wiring (README "Health")', () => {
     expect((await a.health.inject('/metrics')).body).toContain('npl_agent_ready 1');
   }, 30_000);
 
+  it('reconciles a Pod once: the watch echo of its own PATCH is skipped, a user edit of the annotation is still corrected', async () => {
+    const w = world();
+    w.pods.upsert(pod('web-1', '198.18.1.5'));
+    const a = await start(w);
+    await a.ready;
+    await eventually(() => Promise.resolve(a.metrics.updatesSkipped.get() >= 1), 10_000, 'echo of the PATCH seen and skipped', 20);
+    const good = w.annotations.value('default', 'web-1');
+    expect(JSON.parse(good!)).toEqual([{ podPort: 8080, nodeIP: NODE_IP, nodePort: 61000, protocol: 'tcp', ipFamily: 'IPv4' }]);
+    expect(w.annotations.patches).toHaveLength(1);
+    // Start-up may queue the Pod twice (informer add, then the workers' initial enqueue); never the echo.
+    const settled = a.metrics.reconciles.get({ result: 'success' });
+    expect(settled).toBeLessThanOrEqual(2);
+
+    // A status-only update (no reconcile input changed) costs nothing either.
+    const current = w.pods.get('default/web-1')!;
+    w.pods.upsert({ ...current, status: { ...current.status, conditions: [{ type: 'Ready', status: 'True' }] } });
+    await eventually(() => Promise.resolve(a.metrics.updatesSkipped.get() >= 2), 10_000, 'status update skipped', 20);
+    expect(a.metrics.reconciles.get({ result: 'success' })).toBe(settled);
+
+    // A user overwrites the annotation: reconciled and corrected (then that echo is skipped again).
+    const edited = w.pods.get('default/web-1')!;
+    w.pods.upsert({ ...edited, metadata: { ...edited.metadata, annotations: { [NPL_ANNOTATION_KEY]: '[{"podPort":1}]' } } });
+    await eventually(() => Promise.resolve(w.annotations.value('default', 'web-1') === good), 10_000, 'annotation corrected', 20);
+    await eventually(() => Promise.resolve(a.metrics.updatesSkipped.get() >= 3), 10_000, 'echo of the correction skipped', 20);
+    expect(a.metrics.reconciles.get({ result: 'success' })).toBe(settled + 1);
+    expect(w.annotations.patches).toHaveLength(2);
+  });
+
   it('/readyz drops while dataplane writes fail past --unready-after and comes back when a retry succeeds', async () => {
     const w = world();
     let dp: FakeDataplane | undefined;

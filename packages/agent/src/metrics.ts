@@ -2,7 +2,7 @@
  * The agent's Prometheus metrics (Antrea has none). Names use the `npl_agent_` prefix.
  */
 import type { Counter, Gauge, Histogram } from '@npl/runtime';
-import { Registry } from '@npl/runtime';
+import { registerProcessMetrics, Registry } from '@npl/runtime';
 
 export interface AgentMetrics {
   readonly registry: Registry;
@@ -15,6 +15,8 @@ export interface AgentMetrics {
   /** Reconciles by result: success, error. */
   readonly reconciles: Counter;
   readonly reconcileSeconds: Histogram;
+  /** Pod updates not queued: nothing a reconcile reads changed (mostly the echoes of our own PATCHes). */
+  readonly updatesSkipped: Counter;
   /** Annotation patches by op: set, remove. */
   readonly annotationPatches: Counter;
   readonly allocationFailures: Counter;
@@ -29,12 +31,15 @@ export interface AgentMetrics {
   readonly familyChanges: Counter;
   readonly queueDepth: Gauge;
   readonly ready: Gauge;
-  /** Process memory, set at each scrape: Prometheus' standard names (as prom-client's default metrics). */
-  readonly residentMemory: Gauge;
-  readonly heapUsed: Gauge;
 }
 
+/** The agent's metrics, plus the process_* and nodejs_* ones (prom-client's default names). */
 export function createAgentMetrics(registry = new Registry()): AgentMetrics {
+  registerProcessMetrics(registry);
+  return agentMetrics(registry);
+}
+
+function agentMetrics(registry: Registry): AgentMetrics {
   return {
     registry,
     mappings: registry.gauge('npl_agent_mappings', 'NodePortLocal mappings held by this agent.'),
@@ -42,6 +47,7 @@ export function createAgentMetrics(registry = new Registry()): AgentMetrics {
     mappingsAdded: registry.counter('npl_agent_mappings_added_total', 'Mappings installed.'),
     mappingsDeleted: registry.counter('npl_agent_mappings_deleted_total', 'Mappings removed.'),
     reconciles: registry.counter('npl_agent_pod_reconciles_total', 'Pod reconciles by result.'),
+    updatesSkipped: registry.counter('npl_agent_pod_updates_skipped_total', 'Pod updates not reconciled: nothing a reconcile reads changed and the annotation is the one last settled (own PATCH echoes).'),
     reconcileSeconds: registry.histogram('npl_agent_pod_reconcile_duration_seconds', 'Duration of one Pod reconcile.'),
     annotationPatches: registry.counter('npl_agent_annotation_patches_total', 'Pod annotation patches by operation.'),
     allocationFailures: registry.counter('npl_agent_port_allocation_failures_total', 'Node port allocations that failed (range exhausted).'),
@@ -52,16 +58,5 @@ export function createAgentMetrics(registry = new Registry()): AgentMetrics {
     familyChanges: registry.counter('npl_agent_family_changes_total', 'Address families added to or removed from the dataplane at run time.'),
     queueDepth: registry.gauge('npl_agent_workqueue_depth', 'Pods waiting to be reconciled.'),
     ready: registry.gauge('npl_agent_ready', '1 while every /readyz check passes (recomputed at each scrape).'),
-    residentMemory: registry.gauge('process_resident_memory_bytes', 'Resident memory size in bytes.'),
-    heapUsed: registry.gauge('nodejs_heap_size_used_bytes', 'V8 heap in use, bytes.'),
   };
-}
-
-/** Sets the process memory gauges at each scrape. */
-export function collectProcessMetrics(metrics: AgentMetrics, memory: () => NodeJS.MemoryUsage = () => process.memoryUsage()): void {
-  metrics.registry.onCollect(() => {
-    const m = memory();
-    metrics.residentMemory.set(m.rss);
-    metrics.heapUsed.set(m.heapUsed);
-  });
 }

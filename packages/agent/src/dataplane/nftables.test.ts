@@ -5,7 +5,7 @@ import type { DnatMapping, NftBatch } from '@npl/core';
 import { isDataplaneError } from './dataplane-error.js';
 import type { RecordedCall, RunResult } from './exec.js';
 import { RecordingRunner, missingBinaryError } from './exec.js';
-import { NftablesDataplane, nftStderr } from './nftables.js';
+import { NftablesDataplane, NftModel, nftStderr } from './nftables.js';
 
 const web: DnatMapping = { family: 'IPv4', protocol: 'tcp', nodePort: 61000, podIP: '198.18.1.5', podPort: 80 };
 const dns: DnatMapping = { family: 'IPv4', protocol: 'udp', nodePort: 61001, podIP: '198.18.1.6', podPort: 53 };
@@ -280,5 +280,24 @@ describe('NftablesDataplane group commit', () => {
     expect(state.batches).toHaveLength(5);
     expect((state.batches![1] as NftBatch).nftables).toHaveLength(9);
     expect(state.batches!.slice(2)).toEqual(ms.map((m) => renderAdd('IPv4', m)));
+  });
+});
+
+describe('NftModel.copy', () => {
+  it('is independent of the original (one copy per applied batch)', () => {
+    const a: DnatMapping = { family: 'IPv4', nodePort: 61000, podIP: '198.18.1.5', podPort: 80, protocol: 'tcp' };
+    const b: DnatMapping = { family: 'IPv4', nodePort: 61001, podIP: '198.18.1.5', podPort: 81, protocol: 'tcp' };
+    const model = new NftModel([a]);
+    const next = model.copy();
+    next.set(b);
+    expect(model.size).toBe(1);
+    expect(model.refs('198.18.1.5')).toBe(1);
+    expect(next.size).toBe(2);
+    expect(next.refs('198.18.1.5')).toBe(2);
+    next.remove(a);
+    next.remove(b);
+    expect(next.refs('198.18.1.5')).toBe(0);
+    expect(model.get(a)).toEqual(a);
+    expect(model.refs('198.18.1.5')).toBe(1);
   });
 });

@@ -117,7 +117,11 @@ export class NftModel {
   }
 
   copy(): NftModel {
-    return new NftModel(this.byKey.values());
+    // Map copies, not a replay of set(): one copy per applied batch, so it must not re-parse every pod IP.
+    const c = new NftModel();
+    for (const [k, v] of this.byKey) c.byKey.set(k, v);
+    for (const [k, v] of this.pods) c.pods.set(k, v);
+    return c;
   }
 }
 
