@@ -8,12 +8,16 @@ import { runUpdateBench, updateTable } from './dataplane-update.js';
 import { restartTable, runRestartBench } from './agent-restart.js';
 import { rolloutTable, runRolloutBench } from './service-rollout.js';
 import { DEFAULT_AGENT_ARGS, splitArgs } from './cluster-setup.js';
+import { antreaBinary, runAndRecord } from './antrea-compare.js';
 
 const HELP = `Usage: pnpm --filter @npl/agent bench   (as root; = node dist-bench/bench/run.js)
 Runs the four npl-agent benchmarks one after the other and prints a markdown table for each:
   dataplane-latency, dataplane-update, service-rollout, agent-restart.
 For one benchmark and its own flags: node dist-bench/bench/<name>.js --help
-(dist-bench/ is built by \`tsc -p tsconfig.bench.json\`, which \`pnpm bench\` runs first).`;
+(dist-bench/ is built by \`tsc -p tsconfig.bench.json\`, which \`pnpm bench\` runs first).
+With --antrea (or $ANTREA_NPL naming a built binary) it also runs antrea-compare: Antrea's own
+NodePortLocal (built from its source by bench/antrea-npl/build.sh) against npl-agent, and writes
+docs/benchmarks/results/agent.antrea-compare.json.`;
 
 async function main(): Promise<void> {
   if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -33,6 +37,11 @@ async function main(): Promise<void> {
     '## 4. Agent restart with 500 mappings',
     restartTable(await runRestartBench({ pods: 500, runs: 3, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbench4', downMs: 0, afterMs: 3_000, parallel: 2 })),
   );
+  if (process.argv.includes('--antrea') || process.env.ANTREA_NPL) {
+    const command = 'node packages/agent/dist-bench/bench/antrea-compare.js --pods 500 --runs 3';
+    const opts = { pods: 500, runs: 3, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbench11', parallel: 25, antreaBin: antreaBinary(), write: true, command };
+    out.push("## 5. Antrea's own NodePortLocal against npl-agent, 500 Pods", await runAndRecord(opts));
+  }
   process.stdout.write(`${out.join('\n\n')}\n`);
 }
 
