@@ -2,7 +2,7 @@
  * The agent's Prometheus metrics (Antrea has none). Names use the `npl_agent_` prefix.
  */
 import type { Counter, Gauge, Histogram } from '@npl/runtime';
-import { Registry } from '@npl/runtime';
+import { registerProcessMetrics, Registry } from '@npl/runtime';
 
 export interface AgentMetrics {
   readonly registry: Registry;
@@ -25,7 +25,9 @@ export interface AgentMetrics {
   readonly ready: Gauge;
 }
 
+/** The agent's metrics, plus the process_* and nodejs_* ones (prom-client's default names). */
 export function createAgentMetrics(registry = new Registry()): AgentMetrics {
+  registerProcessMetrics(registry);
   return {
     registry,
     mappings: registry.gauge('npl_agent_mappings', 'NodePortLocal mappings held by this agent.'),
