@@ -13,6 +13,15 @@
 #   ${NPL_CACHE_DIR:-$HOME/.cache/npl}/bin/antrea-npl-<tag>-<stamp>/antrea-npl
 # where <stamp> hashes main.go, go.mod, go.sum and this script; a cached binary is reused.
 #
+# Why v2.4.1 (the newest tag that builds here, checked 2026-12-02): the module proxy answers 403 for
+# every antrea.io/* module, so Antrea's own dependencies come from fetched mirrors too
+# (antrea-io/ofnet, antrea-io/libOpenflow), which hold ofnet tags up to v0.14.0 and libOpenflow up to
+# v0.16.0. v2.4.2-v2.4.5 pin ofnet v0.15.0 (not in the mirror; v2.4.5 with ofnet v0.14.0 fails:
+# pkg/ovs/openflow/ofctrl_builder.go:291: b.Match.CtZone undefined); v2.5+ pin libOpenflow v0.17.0 and
+# are module antrea.io/antrea/v2 (main.go's imports would need the /v2 path). NodePortLocal changed
+# from v2.4.1 to v2.4.5 only in handling a missing or changed Pod IP (#7512), which the benchmark
+# does not exercise. With a newer ofnet mirror, ANTREA_TAG=v2.4.5 should build unchanged.
+#
 # Usage: build.sh [--force]
 # Output contract: on success stdout is exactly one line, ANTREA_NPL=/abs/path/antrea-npl (exit 0);
 # progress goes to stderr. On failure: exit != 0 and an "error: ..." line on stderr.
