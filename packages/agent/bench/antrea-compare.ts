@@ -9,7 +9,8 @@
  * the cache sync; ours: /readyz) plus SETTLE_MS so both start with a full token bucket, then creates the
  * Service (t0) and measures: every pod annotated (LIST polling), every node port answering the right
  * pod name from the outside namespace, and the agent's CPU seconds from t0 until all were annotated
- * (/proc/<pid>/stat, its own plus its waited-for children: iptables for Antrea, nft for ours). Then
+ * (/proc/<pid>/stat: its own, and that of its helper processes — the iptables runs Antrea waits for,
+ * and npl-agent's long-lived `nft -i` session, which is alive, so read from its own stat). Then
  * the Service is deleted, all annotations are awaited gone, the agent is stopped and Antrea's iptables
  * chain is removed. Runs alternate A, B, A, B, ...
  *
@@ -19,7 +20,7 @@
  * Without --antrea-bin (or $ANTREA_NPL) it runs bench/antrea-npl/build.sh (cached after the first build).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,6 @@ import {
   annotatedCount,
   checkAllReachable,
   clusterBenchAgentArgs,
-  cpuSeconds,
   createBenchService,
   DEFAULT_AGENT_ARGS,
   deleteBenchServiceAndWait,
@@ -81,7 +81,11 @@ export interface CompareRow {
   readonly run: number;
   readonly annotatedS: number;
   readonly reachableS: number;
-  /** Agent CPU seconds from Service creation until all pods were annotated: its own, and its children's (iptables / nft). */
+  /**
+   * Agent CPU seconds from Service creation until all pods were annotated: its own, and its helper
+   * processes' (Antrea: the iptables runs it waited for; ours: the live `nft -i` session and any
+   * reaped children).
+   */
   readonly cpuSelfS: number;
   readonly cpuChildrenS: number;
   readonly uniquePorts: number;
@@ -181,13 +185,13 @@ async function oneRun(env: BenchEnv, which: Which, run: number, parallel: number
   try {
     await sleep(SETTLE_MS);
     const pid = agent.child.pid!;
-    const cpu0 = cpuSeconds(pid);
+    const cpu0 = treeCpu(pid);
     const t0 = performance.now();
     await createBenchService(cluster);
     const annotated = await pollAnnotations(cluster, (a) => annotatedCount(a) === pods.length, 300_000, `${which}: all pods annotated`, (a) =>
       log(`  ${annotatedCount(a)}/${pods.length} annotated at ${((performance.now() - t0) / 1000).toFixed(1)} s`),
     );
-    const cpu1 = cpuSeconds(pid);
+    const cpu1 = treeCpu(pid);
     const annotatedS = (annotated.at - t0) / 1000;
     const pairs = [...annotated.annotations].map(([name, ports]) => [ports[0]!, name] as [number, string]);
     const check = await checkAllReachable(cluster.outsideNetns, node.ip, pairs, parallel);
@@ -214,6 +218,44 @@ async function oneRun(env: BenchEnv, which: Which, run: number, parallel: number
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** utime, stime, cutime, cstime (clock ticks of 1/100 s) and ppid of every process, from /proc. */
+function procTable(): Map<number, { ppid: number; self: number; reaped: number }> {
+  const out = new Map<number, { ppid: number; self: number; reaped: number }>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3 (state)
+      out.set(Number(name), { ppid: Number(f[1]), self: (Number(f[11]) + Number(f[12])) / 100, reaped: (Number(f[13]) + Number(f[14])) / 100 });
+    } catch {
+      // exited while listing
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds of `pid` itself, and of its helpers: the children it has reaped plus every live
+ * descendant (with what they reaped). A helper that exits and is reaped between two readings moves
+ * from the live part to the reaped part, so differences stay right.
+ */
+export function treeCpu(pid: number): { self: number; children: number } {
+  const table = procTable();
+  const root = table.get(pid);
+  if (!root) return { self: 0, children: 0 };
+  let children = root.reaped;
+  const stack = [pid];
+  while (stack.length) {
+    const parent = stack.pop()!;
+    for (const [p, e] of table) {
+      if (e.ppid !== parent) continue;
+      children += e.self + e.reaped;
+      stack.push(p);
+    }
+  }
+  return { self: root.self, children };
+}
 
 export interface CompatReport {
   readonly pods: number;
@@ -352,19 +394,20 @@ export function resultJson(rows: readonly CompareRow[], compat: CompatReport, o:
     machine: machine(o.loadavgStart),
     description: [
       `Antrea's NodePortLocal controller (${o.version}, pkg/agent/nodeportlocal unchanged, built from source by \`packages/agent/bench/antrea-npl/build.sh\` and wired as antrea-agent wires it: node-filtered Pod informer, Service informer, default range 61000-62000, iptables rules) and npl-agent (nftables), each alone in the node's network namespace of the same 1-node local cluster, as the same ServiceAccount and with the same API client limits (QPS ${QPS}, burst ${BURST}).`,
-      `Set-up (not timed): ${o.pods} Running pods on the node; the agent is started and synced, then ${SETTLE_MS / 1000} s pass (full token bucket). Timed: from creating the Service until a LIST shows every pod annotated, and until every node port answers with the right pod name from the outside namespace. CPU: the agent's user+system seconds (its own plus its children's: iptables for Antrea, nft for ours) from Service creation until all were annotated, from /proc/<pid>/stat.`,
+      `Set-up (not timed): ${o.pods} Running pods on the node; the agent is started and synced, then ${SETTLE_MS / 1000} s pass (full token bucket). Timed: from creating the Service until a LIST shows every pod annotated, and until every node port answers with the right pod name from the outside namespace. CPU: the agent's user+system seconds from Service creation until all were annotated, from /proc: the agent process itself, and its helper processes (Antrea: the iptables/iptables-restore runs it waits for; ours: the long-lived \`nft -j -i\` session, read live). Antrea's dataplane work happens in those helpers, so the goal compares the totals; the process alone is shown too.`,
       `Between runs the Service is deleted, all annotations are awaited gone, the agent is stopped and Antrea's iptables chain is removed. Runs alternate Antrea, ours, Antrea, ... (${o.runs} each).`,
     ].join('\n\n'),
     figures: [
       figure(`annotated, ${o.pods} pods`, 's', both((r) => r.annotatedS), { op: '<', value: antreaAnnotated, text: 'faster than Antrea at equal API limits' }),
       figure(`reachable from outside, ${o.pods} pods`, 's', both((r) => r.reachableS)),
-      figure('agent CPU until annotated', 's', both(cpu), { op: '<=', value: round2(2 * antreaCpu), text: "within 2x Antrea's CPU" }),
-      figure('agent CPU per pod', 'ms', both(perPod), { op: '<=', value: round2(2 * antreaPerPod), text: "within 2x Antrea's CPU per pod" }),
+      figure('agent CPU until annotated, with its iptables/nft processes', 's', both(cpu), { op: '<=', value: round2(2 * antreaCpu), text: "within 2x Antrea's CPU" }),
+      figure('agent CPU per pod, with its iptables/nft processes', 'ms', both(perPod), { op: '<=', value: round2(2 * antreaPerPod), text: "within 2x Antrea's CPU per pod" }),
+      figure('agent process alone (without helper processes) until annotated', 's', both((r) => r.cpuSelfS)),
     ],
     tables: [
       {
         title: 'Every run',
-        columns: ['agent', 'run', 'annotated (s)', 'reachable (s)', 'CPU self (s)', 'CPU children (s)', 'CPU per pod (ms)', 'unique node ports'],
+        columns: ['agent', 'run', 'annotated (s)', 'reachable (s)', 'CPU agent process (s)', 'CPU helper processes (s)', 'CPU per pod, all (ms)', 'unique node ports'],
         rows: rows.map((r) => [r.which === 'antrea' ? baselineName : 'npl-agent', r.run, round2(r.annotatedS), round2(r.reachableS), r.cpuSelfS, r.cpuChildrenS, round2(perPod(r)), r.uniquePorts]),
       },
       {
