@@ -6,6 +6,8 @@
  * - memory: V8 heap held by each informer's cache of N pods beyond the pods themselves (after a GC).
  * - watch error: every watch ends at once with HTTP 500; lists and watches made in --seconds.
  * - 410 Gone: the watch sends an ERROR 410 and closes; does the informer relist?
+ * - a throwing handler: the first `add` handler throws on a watch event; do the others run, and
+ *   does an unhandled promise rejection escape (which ends a Node process by default)?
  *
  * Run: `node --expose-gc dist-bench/bench/informer.bench.js` after `tsc -p tsconfig.bench.json`.
  */
@@ -50,9 +52,8 @@ const heap = (): number => {
 
 /** A list of `items` and watches that stay open until aborted, as an @npl/runtime source and as a client-node Watch. */
 function quietSources(items: V1Pod[]): { ours: ListWatchSource<V1Pod>; listFn: () => Promise<{ items: V1Pod[]; metadata: { resourceVersion: string } }>; watch: unknown } {
-  const open = { abort: () => undefined };
   return {
-    ours: { list: () => Promise.resolve({ items, resourceVersion: '5000' }), watch: () => Promise.resolve(open) },
+    ours: { list: () => Promise.resolve({ items, resourceVersion: '5000' }), watch: (_rv, _onEvent, onDone) => Promise.resolve({ abort: () => onDone() }) },
     listFn: () => Promise.resolve({ items, metadata: { resourceVersion: '5000' } }),
     watch: { watch: () => Promise.resolve({ abort: () => undefined }) },
   };
@@ -126,6 +127,61 @@ async function failureBehaviour(seconds: number, fail: Parameters<typeof failing
   return s.counts;
 }
 
+/** One ADDED watch event to two `add` handlers, the first of which throws. */
+async function throwingHandler(): Promise<{ ours: { secondRan: boolean; unhandled: number }; clientNode: { secondRan: boolean; unhandled: number } }> {
+  let unhandled = 0;
+  const count = (): void => {
+    unhandled++;
+  };
+  process.on('unhandledRejection', count);
+  const event = pod(7);
+  const throwing = (): void => {
+    throw new Error('handler bug');
+  };
+  // ours
+  let emitOurs: ((type: WatchEventType, obj: V1Pod) => void) | undefined;
+  const ours = new Informer<V1Pod>({
+    name: 'pods',
+    source: {
+      list: () => Promise.resolve({ items: [], resourceVersion: '1' }),
+      watch: (_rv, onEvent, onDone) => {
+        emitOurs = onEvent;
+        return Promise.resolve({ abort: () => onDone() }); // an aborted watch ends, as client-node's does
+      },
+    },
+    relistMs: 0,
+    onError: () => undefined,
+  });
+  let oursSecond = false;
+  ours.on('add', throwing);
+  ours.on('add', () => (oursSecond = true));
+  ours.start();
+  await ours.synced();
+  await sleep(10);
+  emitOurs?.('ADDED', event);
+  await sleep(50);
+  const oursUnhandled = unhandled;
+  await ours.stop();
+  // client-node
+  let emitLw: ((type: string, obj: unknown) => unknown) | undefined;
+  const watch = { watch: (_p: string, _q: unknown, cb: (type: string, obj: unknown) => unknown) => ((emitLw = cb), Promise.resolve({ abort: () => undefined })) };
+  const lw = new ListWatch<V1Pod>('/api/v1/pods', watch as never, (() => Promise.resolve({ items: [], metadata: { resourceVersion: '1' } })), false);
+  let lwSecond = false;
+  lw.on('add', throwing);
+  lw.on('add', () => (lwSecond = true));
+  await lw.start();
+  try {
+    // Watch calls its callback inside a try/catch that ignores what throws synchronously.
+    void emitLw?.('ADDED', event);
+  } catch {
+    // as Watch does
+  }
+  await sleep(50);
+  await lw.stop();
+  process.off('unhandledRejection', count);
+  return { ours: { secondRan: oursSecond, unhandled: oursUnhandled }, clientNode: { secondRan: lwSecond, unhandled: unhandled - oursUnhandled } };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { pods: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '8' } } });
   if (!(globalThis as { gc?: unknown }).gc) throw new Error('run with node --expose-gc');
@@ -137,7 +193,9 @@ async function main(): Promise<void> {
     onEvent('ERROR', { code: 410, reason: 'Expired' } as KubernetesObject);
     done(null);
   });
+  const thrown = await throwingHandler();
   const b = (x: number): string => x.toFixed(0);
+  const th = (t: { secondRan: boolean; unhandled: number }): string => `${t.secondRan ? 'yes' : 'no'} / ${t.unhandled}`;
   process.stdout.write(
     [
       `| measure (${n} pods; ${seconds} s per behaviour) | @npl/runtime Informer | client-node ListWatch |`,
@@ -145,9 +203,10 @@ async function main(): Promise<void> {
       `| heap per cached pod beyond the pod itself (${b(mem.objectsBytes)} B) | ${b(mem.oursBytes)} B | ${b(mem.clientNodeBytes)} B |`,
       `| every watch fails with HTTP 500: lists / watches / errors reported | ${http500.ours.lists} / ${http500.ours.watches} / ${http500.ours.errors} | ${http500.clientNode.lists} / ${http500.clientNode.watches} / ${http500.clientNode.errors} |`,
       `| every watch sends ERROR 410 and closes: lists / watches | ${gone.ours.lists} / ${gone.ours.watches} | ${gone.clientNode.lists} / ${gone.clientNode.watches} |`,
+      `| first add handler throws: second handler ran / unhandled rejections | ${th(thrown.ours)} | ${th(thrown.clientNode)} |`,
     ].join('\n') + '\n',
   );
-  process.stdout.write(`${JSON.stringify({ pods: n, seconds, mem, http500, gone })}\n`);
+  process.stdout.write(`${JSON.stringify({ pods: n, seconds, mem, http500, gone, thrown })}\n`);
 }
 
 main().catch((err: unknown) => {
