@@ -13,12 +13,15 @@ import { rolloutResult, rolloutTable, runRolloutBench } from './service-rollout.
 import { DEFAULT_AGENT_ARGS, splitArgs } from './cluster-setup.js';
 import { churnBenchAndWrite, parseDuration } from './churn.js';
 import { runMemoryBench } from './memory.js';
+import { antreaBinary, runAndRecord } from './antrea-compare.js';
 
 const HELP = `Usage: pnpm --filter @npl/agent bench [-- options]   (as root; = node dist-bench/bench/run.js)
 Runs the npl-agent benchmarks one after the other, prints a markdown table for each and writes
 docs/benchmarks/results/agent.<name>.json:
   dataplane-latency, dataplane-update, service-rollout, agent-restart, churn, memory.
-  (rollout-cost compares two builds and antrea-compare needs Antrea's NPL built: run each alone.)
+  rollout-cost compares two builds: run it alone. With --antrea (or $ANTREA_NPL naming a built binary)
+  also antrea-compare: Antrea's own NodePortLocal (built from its source by bench/antrea-npl/build.sh)
+  against npl-agent, writing docs/benchmarks/results/agent.antrea-compare.json.
   --only a,b     only these (names as above)
   --rounds R     dataplane-latency rounds (default 3)
   --runs R       service-rollout runs and agent-restart runs per signal (default 3)
@@ -26,7 +29,7 @@ docs/benchmarks/results/agent.<name>.json:
 For one benchmark and all its own flags: node dist-bench/bench/<name>.js --help
 (dist-bench/ is built by \`tsc -p tsconfig.bench.json\`, which \`pnpm bench\` runs first).`;
 
-const BENCHES = ['dataplane-latency', 'dataplane-update', 'service-rollout', 'agent-restart', 'churn', 'memory'] as const;
+const BENCHES = ['dataplane-latency', 'dataplane-update', 'service-rollout', 'agent-restart', 'churn', 'memory', 'antrea-compare'] as const;
 type Bench = (typeof BENCHES)[number];
 
 interface Options {
@@ -34,6 +37,8 @@ interface Options {
   readonly runs: number;
   /** Seconds of churn; 0 skips the churn benchmark. */
   readonly churnS: number;
+  /** Run antrea-compare (needs Antrea's NPL binary). */
+  readonly antrea: boolean;
 }
 
 const RUNNERS: Record<Bench, (o: Options) => Promise<string[]>> = {
@@ -69,6 +74,12 @@ const RUNNERS: Record<Bench, (o: Options) => Promise<string[]>> = {
     const churnOpts = { durationS: o.churnS, rate: 10, population: 100, sampleEveryS: 5, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbchurn' };
     return [`## 5. Pod churn, 10 a second for ${o.churnS} s`, await churnBenchAndWrite(churnOpts, `node packages/agent/dist-bench/bench/churn.js --duration ${o.churnS}`)];
   },
+  'antrea-compare': async (o) => {
+    if (!o.antrea) return ["## 7. Antrea's own NodePortLocal: skipped (give --antrea or $ANTREA_NPL)"];
+    const command = 'node packages/agent/dist-bench/bench/antrea-compare.js --pods 500 --runs 3';
+    const opts = { pods: 500, runs: o.runs, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbench11', parallel: 25, antreaBin: antreaBinary(), write: true, command };
+    return ["## 7. Antrea's own NodePortLocal against npl-agent, 500 Pods", await runAndRecord(opts)];
+  },
   memory: async () => ['## 6. Memory with 1,000 local Pods and 10,000 Services', await runMemoryBench({ pods: 1_000, services: 10_000, steadyS: 60, name: 'nplbench6', write: true })],
 };
 
@@ -80,13 +91,13 @@ function selected(only: string | undefined): Bench[] {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, rounds: { type: 'string', default: '3' }, runs: { type: 'string', default: '3' }, 'churn-duration': { type: 'string', default: '10m' }, help: { type: 'boolean', short: 'h', default: false } } });
+  const { values } = parseArgs({ options: { only: { type: 'string' }, rounds: { type: 'string', default: '3' }, runs: { type: 'string', default: '3' }, 'churn-duration': { type: 'string', default: '10m' }, antrea: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
   if (values.help) {
     process.stdout.write(`${HELP}\n`);
     return;
   }
   if (process.getuid?.() !== 0) throw new Error('the npl-agent benchmarks need root (network namespaces, nftables, the local cluster)');
-  const opts: Options = { rounds: Number(values.rounds), runs: Number(values.runs), churnS: parseDuration(values['churn-duration']) };
+  const opts: Options = { rounds: Number(values.rounds), runs: Number(values.runs), churnS: parseDuration(values['churn-duration']), antrea: values.antrea || Boolean(process.env.ANTREA_NPL) || (values.only ?? '').includes('antrea-compare') };
   const benches = selected(values.only);
   process.stdout.write(`# npl-agent benchmarks, ${new Date().toISOString()}\n\n`);
   for (const bench of benches) process.stdout.write(`${(await RUNNERS[bench](opts)).join('\n\n')}\n\n`);

@@ -2,7 +2,7 @@
  * The controller's Prometheus metrics.
  */
 import type { Counter, Gauge, Histogram } from '@npl/runtime';
-import { Registry } from '@npl/runtime';
+import { registerProcessMetrics, Registry } from '@npl/runtime';
 
 export interface ControllerMetrics {
   readonly registry: Registry;
@@ -20,7 +20,9 @@ export interface ControllerMetrics {
   readonly duration: Histogram;
 }
 
+/** The controller's metrics, plus the process_* and nodejs_* ones (prom-client's default names). */
 export function createControllerMetrics(registry = new Registry()): ControllerMetrics {
+  registerProcessMetrics(registry);
   return {
     registry,
     syncs: registry.counter('npl_controller_syncs_total', 'BIG-IP syncs by result'),

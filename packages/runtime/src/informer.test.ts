@@ -18,6 +18,7 @@ function setup(relistMs = 60_000) {
     source,
     clock,
     relistMs,
+    backoff: { initialMs: 1_000, factor: 2, maxMs: 30_000 }, // the default without its jitter
     onError: (err, ctx) => errors.push(`${ctx}: ${(err as Error).message}`),
   });
   informer.on('add', (p) => events.push(`add ${p.metadata!.name}`));
@@ -162,6 +163,49 @@ describe('Informer', () => {
     await flushMicrotasks();
     expect(source.lists).toBe(2);
     expect(source.openWatches()).toBe(1);
+    await informer.stop();
+  });
+
+  it('backs off a streak of 410s that each come right after the list (no relist loop), and resets after a healthy watch', async () => {
+    const { clock, source, informer } = setup();
+    informer.start();
+    await informer.synced();
+    await flushMicrotasks();
+    source.expireWatches();
+    await flushMicrotasks();
+    expect(source.lists).toBe(2); // the first at once
+    source.expireWatches();
+    await flushMicrotasks();
+    expect(source.lists).toBe(2);
+    await clock.advance(1_100);
+    expect(source.lists).toBe(3); // then 1 s
+    source.expireWatches();
+    await clock.advance(1_100);
+    expect(source.lists).toBe(3);
+    await clock.advance(1_000);
+    expect(source.lists).toBe(4); // then 2 s
+    await clock.advance(10_000); // the watch stays up: the streak ends
+    source.expireWatches();
+    await flushMicrotasks();
+    expect(source.lists).toBe(5); // at once again
+    await informer.stop();
+  });
+
+  it('backs off a watch that fails right after every successful list: 1 s, 2 s, 4 s, not a list per second', async () => {
+    const { clock, source, informer } = setup();
+    informer.start();
+    await informer.synced();
+    await flushMicrotasks();
+    const listsAfter = async (ms: number): Promise<number> => {
+      source.endWatches(Object.assign(new Error('Internal Server Error'), { statusCode: 500 }));
+      await clock.advance(ms);
+      return source.lists;
+    };
+    expect(await listsAfter(1_100)).toBe(2);
+    expect(await listsAfter(1_100)).toBe(2);
+    expect(await listsAfter(1_000)).toBe(3);
+    expect(await listsAfter(3_900)).toBe(3);
+    expect(await listsAfter(200)).toBe(4);
     await informer.stop();
   });
 

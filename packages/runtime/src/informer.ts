@@ -2,6 +2,9 @@
  * A list-watch cache (client-go's reflector + informer) that never gives up: a failed list or watch
  * is retried with backoff, a 410 Gone relists at once, and a periodic relist repairs whatever a
  * silently stalled watch missed (deletes included: the relist diffs against the cache).
+ * Backoff grows over consecutive failures and only resets once a watch has stayed up for
+ * `healthyWatchMs`: a watch that fails (or answers 410) right after every successful list backs off
+ * like a failing list instead of relisting in a loop (ADR 0007).
  * Handlers are called synchronously and never throw out of the informer.
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
@@ -41,6 +44,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   /** A list not answered in this time fails (a hung API server), ms (0: wait forever). Default 60 s. */
   readonly listTimeoutMs?: number;
   readonly backoff?: BackoffPolicy;
+  /** A watch phase at least this long ends a failure streak (backoff starts again from its first step). Default 10 s. */
+  readonly healthyWatchMs?: number;
   /** Called for list/watch failures (the informer retries by itself) and handler exceptions. */
   readonly onError?: (err: unknown, context: string) => void;
 }
@@ -56,6 +61,8 @@ export function objectKey(obj: KubernetesObject): string {
 interface WatchOutcome {
   readonly relist: boolean;
   readonly error?: unknown;
+  /** The relist is the periodic one or was asked for by `relistNow` (never throttled). */
+  readonly planned?: boolean;
 }
 
 export class Informer<T extends KubernetesObject> {
@@ -131,20 +138,35 @@ export class Informer<T extends KubernetesObject> {
   }
 
   private async run(): Promise<void> {
+    const policy = this.options.backoff ?? DEFAULT_BACKOFF;
+    const healthyMs = this.options.healthyWatchMs ?? 10_000;
+    // Consecutive list/watch cycles that failed or ended before the watch was healthy.
     let attempt = 0;
     while (!this.abort.signal.aborted) {
       try {
         await this.listOnce();
-        attempt = 0;
+        const watchStart = this.clock.now();
         const outcome = await this.watchUntilRelist();
+        const healthy = this.clock.now() - watchStart >= healthyMs;
+        if (healthy) attempt = 0;
         if (outcome.error !== undefined) throw toError(outcome.error);
+        // A 410 right after a list (e.g. a watch cache behind the list): the first relists at once,
+        // a streak of them backs off like failures.
+        if (outcome.relist && !outcome.planned && !healthy) {
+          if (attempt > 0) await this.pause(backoffDelay(policy, attempt - 1));
+          attempt++;
+        }
       } catch (err) {
         if (this.abort.signal.aborted) break;
         this.failures.fail(err);
         this.report(err, 'list/watch');
-        await this.clock.sleep(backoffDelay(this.options.backoff ?? DEFAULT_BACKOFF, attempt++), this.abort.signal).catch(() => undefined);
+        await this.pause(backoffDelay(policy, attempt++));
       }
     }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return this.clock.sleep(ms, this.abort.signal).catch(() => undefined);
   }
 
   private async listOnce(): Promise<void> {
@@ -180,7 +202,7 @@ export class Informer<T extends KubernetesObject> {
     for (;;) {
       if (this.abort.signal.aborted) return { relist: false };
       const remaining = relistAt - this.clock.now();
-      if (remaining <= 0) return { relist: true };
+      if (remaining <= 0) return { relist: true, planned: true };
       const outcome = await this.watchOnce(remaining);
       if (outcome.relist || outcome.error !== undefined) return outcome;
     }
@@ -199,7 +221,7 @@ export class Informer<T extends KubernetesObject> {
       };
       const timer = Number.isFinite(maxMs)
         ? this.clock.after(maxMs, () => {
-            finish({ relist: true });
+            finish({ relist: true, planned: true });
             this.currentWatch?.abort();
           })
         : undefined;
@@ -213,7 +235,7 @@ export class Informer<T extends KubernetesObject> {
       const onDone = (err?: unknown): void => {
         if (this.relistRequested) {
           this.relistRequested = false;
-          finish({ relist: true });
+          finish({ relist: true, planned: true });
         } else if (gone || isGone(err)) finish({ relist: true });
         else if (isTimeout(err) && !answered && !this.abort.signal.aborted) {
           // Not an idle watch timing out: the server accepted no watch at all (down or hung).

@@ -33,6 +33,24 @@ describe('Registry', () => {
     );
   });
 
+  it('counts an observation on a bucket bound in that bucket, cumulatively, per label set in any key order', () => {
+    const r = new Registry();
+    const h = r.histogram('h_seconds', 'h', [0.5, 1, 10]);
+    for (const v of [0.5, 0.5, 1, 5, 50]) h.observe(v, { b: '2', a: '1' });
+    h.observe(0.75, { a: '1', b: '2' });
+    expect(h.count({ a: '1', b: '2' })).toBe(6);
+    expect(r.render()).toContain(
+      [
+        'h_seconds_bucket{a="1",b="2",le="0.5"} 2',
+        'h_seconds_bucket{a="1",b="2",le="1"} 4',
+        'h_seconds_bucket{a="1",b="2",le="10"} 5',
+        'h_seconds_bucket{a="1",b="2",le="+Inf"} 6',
+        'h_seconds_sum{a="1",b="2"} 57.75',
+        'h_seconds_count{a="1",b="2"} 6',
+      ].join('\n'),
+    );
+  });
+
   it('escapes label values', () => {
     const r = new Registry();
     r.counter('x_total', 'x').inc({ pod: 'a"b\\c\nd' });

@@ -12,15 +12,22 @@ interface Metric {
   render(): string[];
 }
 
+/** `{a="1",b="2"}` with the names sorted ('' for no labels): the series key and its rendered form. */
 function labelText(labels: Labels, extra?: Labels): string {
-  const all = { ...labels, ...extra };
-  const parts = Object.keys(all)
-    .sort()
-    .map((k) => `${k}="${escapeLabel(all[k] ?? '')}"`);
-  return parts.length ? `{${parts.join(',')}}` : '';
+  const all = extra ? { ...labels, ...extra } : labels;
+  const keys = Object.keys(all);
+  if (keys.length === 0) return '';
+  if (keys.length > 1) keys.sort();
+  let out = '{';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    out += `${i ? ',' : ''}${k}="${escapeLabel(all[k] ?? '')}"`;
+  }
+  return `${out}}`;
 }
 
 function escapeLabel(v: string): string {
+  if (!/[\\\n"]/.test(v)) return v;
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
@@ -102,6 +109,7 @@ export class Gauge extends LabelledMetric<number> {
 }
 
 interface HistogramValue {
+  /** Observations per bucket, NOT cumulative (counts[i]: in (buckets[i-1], buckets[i]]); made cumulative by `render`. */
   counts: number[];
   sum: number;
   count: number;
@@ -122,11 +130,13 @@ export class Histogram extends LabelledMetric<HistogramValue> {
 
   observe(value: number, labels: Labels = {}): void {
     const e = this.entry(labels, () => ({ counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
-    this.buckets.forEach((b, i) => {
-      if (value <= b) e.value.counts[i] = (e.value.counts[i] ?? 0) + 1;
-    });
-    e.value.sum += value;
-    e.value.count++;
+    const v = e.value;
+    const buckets = this.buckets;
+    let i = 0;
+    while (i < buckets.length && value > buckets[i]!) i++;
+    if (i < buckets.length) v.counts[i]!++;
+    v.sum += value;
+    v.count++;
   }
 
   count(labels: Labels = {}): number {
@@ -136,8 +146,10 @@ export class Histogram extends LabelledMetric<HistogramValue> {
   render(): string[] {
     const lines: string[] = [];
     for (const { labels, value } of this.series.values()) {
+      let cumulative = 0;
       this.buckets.forEach((b, i) => {
-        lines.push(`${this.name}_bucket${labelText(labels, { le: formatValue(b) })} ${value.counts[i] ?? 0}`);
+        cumulative += value.counts[i] ?? 0;
+        lines.push(`${this.name}_bucket${labelText(labels, { le: formatValue(b) })} ${cumulative}`);
       });
       lines.push(`${this.name}_bucket${labelText(labels, { le: '+Inf' })} ${value.count}`);
       lines.push(`${this.name}_sum${labelText(labels)} ${formatValue(value.sum)}`);
