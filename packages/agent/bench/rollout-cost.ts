@@ -37,10 +37,6 @@ per pod, this build against --baseline-cli in the same cluster (runs alternate).
   --help               this text
 `;
 
-/** Antrea's own NodePortLocal on this machine at 50 qps / burst 100 (the h/antrea comparison; not measured here). */
-const ANTREA_CPU_PER_POD_MS = (1.7 / 500) * 1000;
-const ANTREA_ANNOTATED_S = 11.2;
-
 function variantDir(root: string, name: string): string {
   return path.join(root, name.replace(/[^a-z0-9]+/gi, '-'));
 }
@@ -68,14 +64,12 @@ function costFigures(rows: readonly RolloutRow[], baselineName: string | undefin
     return figure({ name, unit, runs, ...(goal ? { goal } : {}), ...(base.length ? { baseline: { name: baselineName!, median: baseMedian, runs: base } } : {}) });
   };
   return [
-    mk(`agent CPU per pod, ${pods} pods`, 'ms', (r) => r.cpuPerPodMs, {
-      op: '<=',
-      value: Math.round(2 * ANTREA_CPU_PER_POD_MS * 10) / 10,
-      text: `≤ 2× Antrea's NPL (1.7 s for 500 pods = 3.4 ms/pod, h/antrea comparison, not this run)`,
-    }),
+    // The goals against Antrea's own NPL (time, CPU per pod) are judged in agent.antrea-compare, where
+    // Antrea runs side by side in the same run; this benchmark compares two builds of ours.
+    mk(`agent CPU per pod, ${pods} pods`, 'ms', (r) => r.cpuPerPodMs),
     mk('reconciles per pod', 'count', (r) => r.reconcilesPerPod, { op: '<=', value: 1 }),
     mk('annotation PATCHes per pod', 'count', (r) => r.patchesPerPod, { op: '<=', value: 1 }),
-    mk(`annotated, ${pods} pods`, 's', (r) => r.annotatedS, { op: '<', value: ANTREA_ANNOTATED_S, text: `faster than Antrea's NPL (11.2 s at 50 qps / burst 100, h/antrea comparison, not this run)` }),
+    mk(`annotated, ${pods} pods`, 's', (r) => r.annotatedS),
   ];
 }
 
