@@ -22,6 +22,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { machineInfo } from '@npl/benchkit';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -346,18 +347,6 @@ export function compareTable(rows: readonly CompareRow[]): string {
   return lines.join('\n');
 }
 
-function machine(loadavgStart: number): Record<string, number | string> {
-  const cpus = os.cpus();
-  return {
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    memGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    kernel: os.release(),
-    node: process.version,
-    loadavgStart,
-    loadavgEnd: os.loadavg()[0]!,
-  };
-}
 
 interface FigureGoal {
   readonly op: '<' | '<=';
@@ -391,7 +380,7 @@ export function resultJson(rows: readonly CompareRow[], compat: CompatReport, o:
     command: o.command,
     date: o.started.toISOString(),
     durationSeconds: Math.round((Date.now() - o.started.getTime()) / 1000),
-    machine: machine(o.loadavgStart),
+    machine: machineInfo(o.loadavgStart),
     description: [
       `Antrea's NodePortLocal controller (${o.version}, pkg/agent/nodeportlocal unchanged, built from source by \`packages/agent/bench/antrea-npl/build.sh\` and wired as antrea-agent wires it: node-filtered Pod informer, Service informer, default range 61000-62000, iptables rules) and npl-agent (nftables), each alone in the node's network namespace of the same 1-node local cluster, as the same ServiceAccount and with the same API client limits (QPS ${QPS}, burst ${BURST}).`,
       `Set-up (not timed): ${o.pods} Running pods on the node; the agent is started and synced, then ${SETTLE_MS / 1000} s pass (full token bucket). Timed: from creating the Service until a LIST shows every pod annotated, and until every node port answers with the right pod name from the outside namespace. CPU: the agent's user+system seconds from Service creation until all were annotated, from /proc: the agent process itself, and its helper processes (Antrea: the iptables/iptables-restore runs it waits for; ours: the long-lived \`nft -j -i\` session, read live). Antrea's dataplane work happens in those helpers, so the goal compares the totals; the process alone is shown too.`,

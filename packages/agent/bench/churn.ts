@@ -13,6 +13,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { machineInfo } from '@npl/benchkit';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -170,18 +171,6 @@ function repoRoot(): string {
   return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: path.dirname(fileURLToPath(import.meta.url)), encoding: 'utf8' }).trim();
 }
 
-function machine(loadavgStart: number) {
-  const cpus = os.cpus();
-  return {
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    memGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
-    kernel: os.release(),
-    node: process.version,
-    loadavgStart,
-    loadavgEnd: Math.round(os.loadavg()[0]! * 100) / 100,
-  };
-}
 
 const rssOf = (s: MemorySample | undefined): number => s?.rssMiB ?? NaN;
 
@@ -212,7 +201,7 @@ export function churnResultJson(r: ChurnBenchResult, meta: { date: Date; duratio
     command: meta.command,
     date: meta.date.toISOString(),
     durationSeconds: Math.round(meta.durationSeconds),
-    machine: machine(meta.loadavgStart),
+    machine: machineInfo(meta.loadavgStart),
     description:
       `A 1-node local cluster running npl-agent (\`${r.options.agentArgs.join(' ')}\`) and an NPL Service. ` +
       `Set-up, not measured: cluster, agent, Service. Measured: for ${r.options.durationS} s a Pod of the Service is created every ` +

@@ -112,21 +112,8 @@ export async function deleteBenchServiceAndWait(cluster: Cluster, timeoutMs = 18
   );
 }
 
-/** The agent's Prometheus text, parsed into `name{labels}` → value. */
-export async function agentMetrics(node: ClusterNode): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  try {
-    const res = await fetch(`http://${node.ip}:10361/metrics`, { signal: AbortSignal.timeout(5_000) });
-    for (const line of (await res.text()).split('\n')) {
-      if (line.startsWith('#') || line.trim() === '') continue;
-      const i = line.lastIndexOf(' ');
-      out.set(line.slice(0, i), Number(line.slice(i + 1)));
-    }
-  } catch {
-    // agent down: empty
-  }
-  return out;
-}
+/** The agent's Prometheus text, parsed into `name{labels}` → value ({} when it does not answer). */
+export { scrape as agentMetrics } from '../e2e/testing/churn.js';
 
 /** Sum of all series of `name` (any labels). */
 export function metricSum(m: Map<string, number>, name: string): number {
