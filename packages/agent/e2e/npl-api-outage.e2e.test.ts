@@ -117,8 +117,9 @@ describeWithCluster('npl-agent: API server outage and hang', { name: 'nploutage'
       await c.controlPlane.stop('apiserver');
       await eventually(async () => !(await readyz(node())).ok, OUTAGE_MS - 5_000, `/readyz unready (--unready-after ${UNREADY_AFTER})`, 250);
       await sleep(Math.max(0, stoppedAt + OUTAGE_MS - Date.now())); // the scenario: an outage of this length
-      await c.controlPlane.start('apiserver');
+      // Taken before start() returns: start waits until the API server is healthy, and the agent may be ready by then.
       startedAt = Date.now();
+      await c.controlPlane.start('apiserver');
       await eventually(async () => (await readyz(node())).ok, 120_000, '/readyz ready again', 250);
       await sleep(3_000); // the client keeps looping a little after recovery
     } finally {
@@ -150,8 +151,9 @@ describeWithCluster('npl-agent: API server outage and hang', { name: 'nploutage'
       // Idle watch timeout (30 s) + an unanswered watch (30 s) or list (60 s) + --unready-after.
       await eventually(async () => /\[-\] (pods|services|node)-watch: /.test((await readyz(node())).body), 240_000, '/readyz naming a hung watch', 500);
     } finally {
-      await c.controlPlane.thaw('apiserver');
+      // Taken before thaw() returns: thaw waits until the API server is healthy, and the agent may be ready by then.
       thawedAt = Date.now();
+      await c.controlPlane.thaw('apiserver');
     }
     try {
       await eventually(async () => (await readyz(node())).ok, 180_000, '/readyz ready again', 250);
