@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Cluster, ClusterNode } from '@npl/cluster';
-import { AGENT_IDENTITY, agentCli, CONTROLLER_IDENTITY, serviceAccountKubeconfig, startCluster } from '@npl/cluster';
+import { AGENT_IDENTITY, agentCli, agentNodeArgs, CONTROLLER_IDENTITY, serviceAccountKubeconfig, startCluster } from '@npl/cluster';
 import { clusterSkipReason } from '@npl/cluster/testing';
 import { eventually } from '@npl/runtime';
 import type { AgentValues, Capability, Driver, NodeInfo, Origin, Protocol, ServerPodParts, ServerPort } from '../driver.js';
@@ -84,7 +84,7 @@ export class LocalDriver implements Driver {
   async uninstall(): Promise<void> {
     for (const node of this.c.nodes) await this.stopAgent(node);
     for (const node of this.c.nodes) {
-      await run('ip', ['netns', 'exec', node.netns, process.execPath, agentCli(), 'uninstall'], { env: this.agentEnv(node), timeout: 60_000 });
+      await run('ip', ['netns', 'exec', node.netns, process.execPath, ...agentNodeArgs(), agentCli(), 'uninstall'], { env: this.agentEnv(node), timeout: 60_000 });
     }
   }
 
@@ -170,7 +170,7 @@ export class LocalDriver implements Driver {
 
   private startAgent(node: ClusterNode): void {
     const fd = openSync(path.join(this.c.dir, 'logs', `${node.name}-e2e-agent.log`), 'a');
-    const child = spawn('ip', ['netns', 'exec', node.netns, process.execPath, agentCli()], { stdio: ['ignore', fd, fd], env: this.agentEnv(node) });
+    const child = spawn('ip', ['netns', 'exec', node.netns, process.execPath, ...agentNodeArgs(), agentCli()], { stdio: ['ignore', fd, fd], env: this.agentEnv(node) });
     closeSync(fd);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.agents.set(node.name, { child, exited });

@@ -24,12 +24,14 @@ import { parseArgs } from 'node:util';
 import type { V1Service } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { Cluster } from '@npl/cluster';
-import { AGENT_IDENTITY, agentCli, serviceAccountKubeconfig, startCluster } from '@npl/cluster';
+import { AGENT_IDENTITY, agentCli, agentNodeArgs, serviceAccountKubeconfig, startCluster } from '@npl/cluster';
 import { NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY } from '@npl/core';
 import { core, NS } from '../e2e/harness.js';
 import { log, mapLimit, metricSum, onInterrupt, runAsScript } from './cluster-setup.js';
 import type { BenchFigure } from './result-file.js';
 import { beginRun, figure } from './result-file.js';
+
+const NODE_DEFAULTS = "this build, Node's default flags";
 
 const HELP = `Usage: node dist-bench/bench/memory.js [options]   (as root)
 
@@ -39,8 +41,12 @@ sync and over a steady minute; prints a table and writes docs/benchmarks/results
   --pods N             local pods (default 1000; the port range 61000-62000 holds 1001)
   --services S         Services in the cluster (default 10000)
   --steady S           seconds of steady-state sampling after sync (default 60)
-  --baseline-cli PATH  cli.js of an older agent build, measured first the same way
+  --baseline-cli PATH  cli.js of an older agent build, measured first the same way (with the Node
+                       flags its shebang declares); without it the baseline is this build run
+                       with Node's default flags ("${NODE_DEFAULTS}")
   --baseline-name S    its name (default "baseline")
+  --variant L=ARGS     also measure this build as label L with Node flags and VAR=value
+                       environment tokens ARGS (repeatable), e.g. 'small=--max-semi-space-size=1'
   --name NAME          local cluster name (default nplbench6)
   --no-write           do not write the result file
   --help               this text
@@ -155,6 +161,13 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
+/** utime + stime of a process from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function metrics(cluster: Cluster): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   try {
@@ -179,11 +192,36 @@ async function sample(cluster: Cluster, pid: number, t: number): Promise<Sample>
 interface VariantResult {
   readonly name: string;
   readonly syncS: number;
+  /** CPU seconds (user + system) the agent process used from its start until "after sync". */
+  readonly syncCpuS: number;
   readonly afterSync: Sample;
   readonly steady: readonly Sample[];
 }
 
-async function measureVariant(cluster: Cluster, kubeconfig: string, name: string, cli: string, opts: { pods: number; steadyS: number }): Promise<VariantResult> {
+/** One way of running the agent: its cli.js, node flags before it and extra environment variables. */
+interface Variant {
+  readonly name: string;
+  readonly cli: string;
+  readonly nodeArgs: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** `--variant 'label=--flag1 --flag2 VAR=value'`: tokens of the form NAME=value are environment variables. */
+export function parseVariant(spec: string, cli: string): Variant {
+  const eq = spec.indexOf('=');
+  if (eq <= 0) throw new Error(`--variant ${JSON.stringify(spec)}: expected label=node-flags-and-VAR=value-tokens`);
+  const nodeArgs: string[] = [];
+  const env: Record<string, string> = {};
+  for (const tok of spec.slice(eq + 1).split(/\s+/).filter(Boolean)) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(tok);
+    if (m) env[m[1]!] = m[2]!;
+    else nodeArgs.push(tok);
+  }
+  return { name: spec.slice(0, eq), cli, nodeArgs, env };
+}
+
+async function measureVariant(cluster: Cluster, kubeconfig: string, variant: Variant, opts: { pods: number; steadyS: number }): Promise<VariantResult> {
+  const { name, cli } = variant;
   const netns = cluster.nodes[0]!.netns;
   log(`${name}: clean start (annotations removed, table ${TABLE} deleted)`);
   await clearAnnotations(cluster, opts.pods);
@@ -191,7 +229,11 @@ async function measureVariant(cluster: Cluster, kubeconfig: string, name: string
   const logFile = path.join(cluster.dir, 'logs', `memory-agent-${name.replace(/\W+/g, '-')}.log`);
   const fd = openSync(logFile, 'a');
   const args = [cli, '--node-name', NODE, '--health-address', `${cluster.nodes[0]!.ip}:${HEALTH_PORT}`, '--nft-table', TABLE, '--verify-period', '60s'];
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: '', KUBECONFIG: kubeconfig } });
+  log(`  node ${[...variant.nodeArgs, ...Object.entries(variant.env).map(([k, v]) => `${k}=${v}`)].join(' ') || '(no flags)'}`);
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, ...variant.nodeArgs, ...args], {
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, NODE_OPTIONS: '', KUBECONFIG: kubeconfig, ...variant.env },
+  });
   closeSync(fd);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   try {
@@ -208,8 +250,9 @@ async function measureVariant(cluster: Cluster, kubeconfig: string, name: string
     await quiet(cluster);
     const syncS = (performance.now() - t0) / 1000;
     const pid = child.pid!;
+    const syncCpuS = cpuSeconds(pid);
     const afterSync = await sample(cluster, pid, 0);
-    log(`  synced in ${syncS.toFixed(1)} s: RSS ${afterSync.rssMiB.toFixed(1)} MiB${afterSync.heapMiB !== undefined ? `, heap ${afterSync.heapMiB.toFixed(1)} MiB` : ''}`);
+    log(`  synced in ${syncS.toFixed(1)} s, ${syncCpuS.toFixed(2)} s CPU: RSS ${afterSync.rssMiB.toFixed(1)} MiB${afterSync.heapMiB !== undefined ? `, heap ${afterSync.heapMiB.toFixed(1)} MiB` : ''}`);
     const steady: Sample[] = [afterSync];
     const s0 = performance.now();
     while (performance.now() - s0 < opts.steadyS * 1000) {
@@ -218,7 +261,7 @@ async function measureVariant(cluster: Cluster, kubeconfig: string, name: string
     }
     const last = steady.at(-1)!;
     log(`  after ${opts.steadyS} s: RSS ${last.rssMiB.toFixed(1)} MiB${last.heapMiB !== undefined ? `, heap ${last.heapMiB.toFixed(1)} MiB` : ''}`);
-    return { name, syncS, afterSync, steady };
+    return { name, syncS, syncCpuS, afterSync, steady };
   } finally {
     child.kill('SIGTERM');
     await Promise.race([exited, sleep(15_000)]);
@@ -262,6 +305,10 @@ function figures(results: readonly VariantResult[], baselineName: string | undef
       { name: `time to annotate ${pods.toLocaleString('en')} pods from a clean start`, unit: 's', runs: [ours.syncS], ...(base ? { baseline: { name: base.name, median: base.syncS, runs: [base.syncS] } } : {}) },
       1,
     ),
+    figure(
+      { name: `agent CPU until synced, ${pods.toLocaleString('en')} pods`, unit: 's', runs: [ours.syncCpuS], ...(base ? { baseline: { name: base.name, median: base.syncCpuS, runs: [base.syncCpuS] } } : {}) },
+      2,
+    ),
   );
   return out;
 }
@@ -273,6 +320,8 @@ export interface MemoryBenchOptions {
   readonly name: string;
   readonly baselineCli?: string;
   readonly baselineName?: string;
+  /** Extra ways to run this build (`parseVariant`), measured before it. */
+  readonly variants?: readonly string[];
   /** Write docs/benchmarks/results/agent.memory.json. */
   readonly write: boolean;
 }
@@ -286,24 +335,30 @@ export async function runMemoryBench(opts: MemoryBenchOptions): Promise<string> 
   const cluster = await startCluster({ name: opts.name, nodes: 1, onProgress: (l) => log(`  ${l}`) });
   const offInterrupt = onInterrupt(() => cluster.stop());
   const results: VariantResult[] = [];
-  const baselineName = opts.baselineCli ? (opts.baselineName ?? 'baseline') : undefined;
+  const baselineName = opts.baselineCli ? (opts.baselineName ?? 'baseline') : NODE_DEFAULTS;
   try {
     const kubeconfig = await serviceAccountKubeconfig(cluster, AGENT_IDENTITY);
     log(`creating Node ${NODE}, ${services} Services and ${pods} pods bound to it`);
     await createNode(cluster);
     await createServices(cluster, services);
     await createPods(cluster, pods);
-    const variants: [string, string][] = [...(opts.baselineCli && baselineName ? [[baselineName, opts.baselineCli] as [string, string]] : []), ['this build', agentCli()]];
-    for (const [name, cli] of variants) results.push(await measureVariant(cluster, kubeconfig, name, cli, { pods, steadyS: opts.steadyS }));
+    const variants: Variant[] = [
+      opts.baselineCli
+        ? { name: baselineName, cli: opts.baselineCli, nodeArgs: agentNodeArgs(opts.baselineCli), env: {} }
+        : { name: NODE_DEFAULTS, cli: agentCli(), nodeArgs: [], env: {} },
+      ...(opts.variants ?? []).map((v) => parseVariant(v, agentCli())),
+      { name: 'this build', cli: agentCli(), nodeArgs: agentNodeArgs(), env: {} },
+    ];
+    for (const v of variants) results.push(await measureVariant(cluster, kubeconfig, v, { pods, steadyS: opts.steadyS }));
   } finally {
     offInterrupt();
     log(`deleting cluster ${opts.name}`);
     await cluster.stop().catch((err: unknown) => log(`deleting the cluster failed: ${(err as Error).message}`));
   }
-  const lines = ['| build | sync (s) | RSS after sync (MiB) | heap after sync (MiB) | RSS after steady minute (MiB) | heap after steady minute (MiB) |', '|---|---|---|---|---|---|'];
+  const lines = ['| build | sync (s) | sync CPU (s) | RSS after sync (MiB) | heap after sync (MiB) | RSS after steady minute (MiB) | heap after steady minute (MiB) |', '|---|---|---|---|---|---|---|'];
   for (const r of results) {
     const last = r.steady.at(-1)!;
-    lines.push(`| ${r.name} | ${r1(r.syncS)} | ${r1(r.afterSync.rssMiB)} | ${cell(r.afterSync.heapMiB)} | ${r1(last.rssMiB)} | ${cell(last.heapMiB)} |`);
+    lines.push(`| ${r.name} | ${r1(r.syncS)} | ${r.syncCpuS.toFixed(2)} | ${r1(r.afterSync.rssMiB)} | ${cell(r.afterSync.heapMiB)} | ${r1(last.rssMiB)} | ${cell(last.heapMiB)} |`);
   }
   if (opts.write) {
     const file = run.write(resultBody(opts, results, baselineName));
@@ -319,12 +374,12 @@ function resultBody(opts: MemoryBenchOptions, results: readonly VariantResult[],
     title: `npl-agent memory: ${pods.toLocaleString('en')} local pods, ${services.toLocaleString('en')} Services`,
     order: 32,
     section: 'npl-agent',
-    command: `node packages/agent/dist-bench/bench/memory.js --pods ${pods} --services ${services} --steady ${opts.steadyS}${baselineName ? ` --baseline-cli <old build>/packages/agent/dist/cli.js --baseline-name "${baselineName}"` : ''}`,
+    command: `node packages/agent/dist-bench/bench/memory.js --pods ${pods} --services ${services} --steady ${opts.steadyS}${opts.baselineCli ? ` --baseline-cli <old build>/packages/agent/dist/cli.js --baseline-name "${baselineName}"` : ''}`,
     description: [
       `npl-agent with ${pods.toLocaleString('en')} Pods on its node and ${services.toLocaleString('en')} Services in the cluster, ${ENABLED} of them NodePortLocal-enabled (one selects every local Pod, the others none); set-up not measured.`,
       `From a clean start (no annotations, no rules) the agent maps and annotates every Pod; **after sync** = all annotated and its work queue drained; then RSS (/proc/<pid>/status VmRSS) and V8 heap used (its \`nodejs_heap_size_used_bytes\` metric, absent in older builds) every 5 s for ${opts.steadyS} s.`,
       `The local cluster cannot run 1,000 pods on one node (one /23 of pod IPs per node) nor give 10,000 ClusterIPs (one /24), so the agent serves a Node object without kubelet whose Pods get their status written by the bench (Running, one IP each), and the Services are headless; the API server, watches, PATCHes, nftables and port sockets are real.`,
-      baselineName ? `The baseline (${baselineName}) is measured first in the same cluster the same way.` : '',
+      `"This build" runs with the Node.js flags its cli declares in its shebang (\`${agentNodeArgs().join(' ')}\`, as the image runs it). The baseline (${baselineName}) is measured first in the same cluster the same way.`,
     ]
       .filter(Boolean)
       .join(' '),
@@ -332,8 +387,8 @@ function resultBody(opts: MemoryBenchOptions, results: readonly VariantResult[],
     tables: [
       {
         title: 'Each build',
-        columns: ['build', 'sync (s)', 'RSS after sync (MiB)', 'heap after sync (MiB)', 'RSS after steady minute (MiB)', 'heap after steady minute (MiB)'],
-        rows: results.map((r) => [r.name, r1(r.syncS), r1(r.afterSync.rssMiB), cell(r.afterSync.heapMiB), r1(r.steady.at(-1)!.rssMiB), cell(r.steady.at(-1)!.heapMiB)]),
+        columns: ['build', 'sync (s)', 'sync CPU (s)', 'RSS after sync (MiB)', 'heap after sync (MiB)', 'RSS after steady minute (MiB)', 'heap after steady minute (MiB)'],
+        rows: results.map((r) => [r.name, r1(r.syncS), Math.round(r.syncCpuS * 100) / 100, r1(r.afterSync.rssMiB), cell(r.afterSync.heapMiB), r1(r.steady.at(-1)!.rssMiB), cell(r.steady.at(-1)!.heapMiB)]),
       },
     ],
     charts: [
@@ -361,6 +416,7 @@ async function main(): Promise<void> {
       steady: { type: 'string', default: '60' },
       'baseline-cli': { type: 'string' },
       'baseline-name': { type: 'string', default: 'baseline' },
+      variant: { type: 'string', multiple: true },
       name: { type: 'string', default: 'nplbench6' },
       'no-write': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -377,6 +433,7 @@ async function main(): Promise<void> {
     steadyS: Number(values.steady),
     name: values.name,
     ...(values['baseline-cli'] ? { baselineCli: values['baseline-cli'], baselineName: values['baseline-name'] } : {}),
+    ...(values.variant ? { variants: values.variant } : {}),
     write: !values['no-write'],
   });
   process.stdout.write(`${table}\n`);

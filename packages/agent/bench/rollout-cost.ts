@@ -13,6 +13,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { agentCli, agentNodeArgs } from '@npl/cluster';
 import type { RolloutRow, RolloutVariant } from './service-rollout.js';
 import { rolloutTable, runRolloutBench, THIS_BUILD } from './service-rollout.js';
 import { clusterBenchAgentArgs, clusterBenchOptions, runAsScript } from './cluster-setup.js';
@@ -48,7 +49,7 @@ function variants(values: { 'baseline-cli'?: string; 'baseline-name': string; 'c
     const dir = variantDir(prof, v.name);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    return { ...v, build: { ...v.build, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] } };
+    return { ...v, build: { ...v.build, nodeArgs: [...agentNodeArgs(v.build.cli ?? agentCli()), '--cpu-prof', `--cpu-prof-dir=${dir}`] } };
   };
   const base = values['baseline-cli'] ? [withProf({ name: values['baseline-name'], build: { cli: values['baseline-cli'] } })] : [];
   return [...base, withProf(THIS_BUILD)];

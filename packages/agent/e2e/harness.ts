@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { V1Pod, V1Service, V1ServicePort, V1ContainerPort } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { Cluster, ClusterNode } from '@npl/cluster';
-import { AGENT_IDENTITY, agentCli, serviceAccountKubeconfig } from '@npl/cluster';
+import { AGENT_IDENTITY, agentCli, agentNodeArgs, serviceAccountKubeconfig } from '@npl/cluster';
 import { eventually } from '@npl/runtime';
 import type { CompleteNplEntry, DnatMapping } from '@npl/core';
 import { isCompleteNplEntry, NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY, parseNftRuleset, parseNplAnnotation } from '@npl/core';
@@ -28,7 +28,7 @@ export interface AgentProcess {
 export interface AgentBuild {
   /** The agent's cli.js; this repository's build when absent. */
   readonly cli?: string;
-  /** Node.js flags before the script, e.g. `--cpu-prof --cpu-prof-dir=/tmp/x`. */
+  /** Node.js flags before the script, e.g. `--cpu-prof --cpu-prof-dir=/tmp/x`; the ones the cli's shebang declares when absent. */
   readonly nodeArgs?: readonly string[];
 }
 
@@ -56,7 +56,7 @@ export class AgentFleet {
     const fd = openSync(log, 'a');
     const child = spawn(
       'ip',
-      ['netns', 'exec', node.netns, process.execPath, ...(this.build.nodeArgs ?? []), this.build.cli ?? agentCli(), '--health-address', healthAddress(node), '--verify-period', '1s', ...this.baseArgs, ...args],
+      ['netns', 'exec', node.netns, process.execPath, ...(this.build.nodeArgs ?? agentNodeArgs(this.build.cli ?? agentCli())), this.build.cli ?? agentCli(), '--health-address', healthAddress(node), '--verify-period', '1s', ...this.baseArgs, ...args],
       { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: '', NODE_NAME: node.name, KUBECONFIG: this.kubeconfig } },
     );
     closeSync(fd);

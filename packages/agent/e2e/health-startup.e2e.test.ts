@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { Cluster, ClusterNode } from '@npl/cluster';
-import { AGENT_IDENTITY, agentCli, serviceAccountKubeconfig } from '@npl/cluster';
+import { AGENT_IDENTITY, agentCli, agentNodeArgs, serviceAccountKubeconfig } from '@npl/cluster';
 import { describeWithCluster } from '@npl/cluster/testing';
 import { eventually } from '@npl/runtime';
 import { AgentFleet, healthz, readyz } from './harness.js';
@@ -27,7 +27,7 @@ interface Run {
 
 /** The built agent in `node`'s namespace with `args`; stdout and stderr collected. */
 function runAgent(node: ClusterNode, args: readonly string[], env: Record<string, string> = {}): Run {
-  const child = spawn('ip', ['netns', 'exec', node.netns, process.execPath, agentCli(), ...args], {
+  const child = spawn('ip', ['netns', 'exec', node.netns, process.execPath, ...agentNodeArgs(), agentCli(), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '', KUBECONFIG: '', NODE_NAME: '', KUBERNETES_SERVICE_HOST: '', ...env },
   });

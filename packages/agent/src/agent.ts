@@ -42,7 +42,7 @@ import type { AnnotationWriter } from './kube/annotation-writer.js';
 import { ApiAnnotationWriter, apiMessage } from './kube/annotation-writer.js';
 import { registerMappingsRoute } from './mappings-route.js';
 import { reuseConnections } from './kube/connection-reuse.js';
-import { listInPages, PAGE_SIZE } from './kube/paged-list.js';
+import { listInPages, PAGE_SIZE, slimListBody } from './kube/paged-list.js';
 import { slimPod, slimService, slimSource } from './kube/slim.js';
 import type { AgentMetrics } from './metrics.js';
 import { createAgentMetrics } from './metrics.js';
@@ -121,20 +121,22 @@ interface Informers {
 
 function kubeSources(kc: KubeConfig, config: AgentConfig): AgentSources {
   const core = kc.makeApiClient(CoreV1Api);
+  const slimPodPages = { middleware: [slimListBody(slimPod)], middlewareMergeStrategy: 'append' as const };
+  const slimServicePages = { middleware: [slimListBody(slimService)], middlewareMergeStrategy: 'append' as const };
   // Informers cache slim copies: only the fields the agent reads (kube/slim.ts); lists come in pages.
   return {
     pods: slimSource(
       kubeListWatch(kc, {
         path: '/api/v1/pods',
         fieldSelector: `spec.nodeName=${config.nodeName}`,
-        list: (o) => listInPages((c) => core.listPodForAllNamespaces({ ...o, limit: PAGE_SIZE, ...(c ? { _continue: c } : {}) }), slimPod),
+        list: (o) => listInPages((c) => core.listPodForAllNamespaces({ ...o, limit: PAGE_SIZE, ...(c ? { _continue: c } : {}) }, slimPodPages), slimPod),
       }),
       slimPod,
     ),
     services: slimSource(
       kubeListWatch(kc, {
         path: '/api/v1/services',
-        list: (o) => listInPages((c) => core.listServiceForAllNamespaces({ ...o, limit: PAGE_SIZE, ...(c ? { _continue: c } : {}) }), slimService),
+        list: (o) => listInPages((c) => core.listServiceForAllNamespaces({ ...o, limit: PAGE_SIZE, ...(c ? { _continue: c } : {}) }, slimServicePages), slimService),
       }),
       slimService,
     ),

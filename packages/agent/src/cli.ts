@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1 --heap-growing-percent=20
 /**
  * `npl-agent [options]` runs the agent; `npl-agent uninstall [options]` removes its rules and
  * this node's annotations. Exit codes: 0 done, 1 runtime failure, 2 invalid configuration (flags, or
@@ -8,6 +8,7 @@ import { isNplError } from '@npl/core';
 import { pino } from 'pino';
 import { createLogger, isRuntimeError } from '@npl/runtime';
 import { startAgent } from './agent.js';
+import { missingNodeFlags } from './node-flags.js';
 import { AgentConfigError, HELP, parseAgentConfig } from './config.js';
 import { createDataplane } from './dataplane/index.js';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -62,6 +63,10 @@ async function main(argv: string[]): Promise<void> {
     if (result.agentRunning.length) process.stderr.write(`npl-agent: warning: an npl-agent still runs on this node (${result.agentRunning.join('; ')}): it will reinstall what was removed; stop it and run uninstall again\n`);
     if (result.errors.length) fail(`uninstall incomplete:\n  ${result.errors.join('\n  ')}`, 1);
     return;
+  }
+  const missing = missingNodeFlags(process.execArgv);
+  if (missing.length) {
+    logger.warn({ missing }, 'Node.js was started without the flags npl-agent is tuned for (declared in its shebang): its memory use will be about twice as high; start it as npl-agent, or pass them to node');
   }
   const agent = await startAgent(config, logger);
   const shutdown = (signal: string): void => {

@@ -11,7 +11,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { ClusterNode } from '@npl/cluster';
-import { AGENT_IDENTITY, agentCli, serviceAccountKubeconfig } from '@npl/cluster';
+import { AGENT_IDENTITY, agentCli, agentNodeArgs, serviceAccountKubeconfig } from '@npl/cluster';
 import { describeWithCluster, eventually } from '@npl/cluster/testing';
 import { NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY, parseNftRuleset } from '@npl/core';
 
@@ -31,7 +31,7 @@ describeWithCluster('chart uninstall path: npl-agent uninstall on every node aft
   });
 
   async function startAgent(node: ClusterNode): Promise<void> {
-    const args = ['netns', 'exec', node.netns, process.execPath, agentCli(), '--health-address', `${node.ip}:10361`, '--verify-period', '1s'];
+    const args = ['netns', 'exec', node.netns, process.execPath, ...agentNodeArgs(), agentCli(), '--health-address', `${node.ip}:10361`, '--verify-period', '1s'];
     agents.set(node.name, spawn('ip', args, { stdio: 'ignore', env: await agentEnv(node) }));
     await eventually(async () => (await fetch(`http://${node.ip}:10361/readyz`, { signal: AbortSignal.timeout(2_000) })).ok, 60_000, `npl-agent on ${node.name} ready`);
   }
@@ -47,7 +47,7 @@ describeWithCluster('chart uninstall path: npl-agent uninstall on every node aft
   }
 
   async function uninstall(node: ClusterNode): Promise<string> {
-    const { stdout, stderr } = await run('ip', ['netns', 'exec', node.netns, process.execPath, agentCli(), 'uninstall'], { env: await agentEnv(node), timeout: 60_000 });
+    const { stdout, stderr } = await run('ip', ['netns', 'exec', node.netns, process.execPath, ...agentNodeArgs(), agentCli(), 'uninstall'], { env: await agentEnv(node), timeout: 60_000 });
     return `${stdout}${stderr}`;
   }
 

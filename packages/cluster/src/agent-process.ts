@@ -3,7 +3,7 @@
  * repository's build inside each node's namespace, as the `kube-system/npl-agent` ServiceAccount
  * with the RBAC of packages/agent/manifests/rbac.yaml (rendered from charts/npl), restarted on exit.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageDir } from './binaries.js';
 import { ClusterError } from './errors.js';
@@ -27,12 +27,32 @@ export function agentCli(): string {
   return cli;
 }
 
+/**
+ * The Node.js flags a script's shebang asks for: `#!/usr/bin/env -S node --a --b` or
+ * `#!/path/to/node --a` give ['--a', '--b'] / ['--a']; `#!/usr/bin/env node` or no shebang give [].
+ */
+export function shebangNodeArgs(firstLine: string): string[] {
+  if (!firstLine.startsWith('#!')) return [];
+  const words = firstLine.slice(2).trim().split(/\s+/);
+  const interpreter = words[0]?.endsWith('/env') ? words.slice(words[1] === '-S' ? 2 : 1) : words;
+  return interpreter[0] !== undefined && path.basename(interpreter[0]) === 'node' ? interpreter.slice(1) : [];
+}
+
+/**
+ * The Node.js flags the agent is meant to run with, as its cli declares them in its shebang: every
+ * launcher of `node <cli>` passes them (`[process.execPath, ...agentNodeArgs(cli), cli, ...]`), so
+ * tests and benchmarks run the agent as its image does.
+ */
+export function agentNodeArgs(cli: string = agentCli()): string[] {
+  return shebangNodeArgs(readFileSync(cli, 'utf8').slice(0, 512).split('\n', 1)[0] ?? '');
+}
+
 /** Extra agent flags and environment (NPL_* variables) apply to every node's agent. */
 export function agentNodeProcess(opts: { readonly args?: readonly string[]; readonly env?: Record<string, string> } = {}): NodeProcessSpec {
   return {
     name: 'npl-agent',
     command: process.execPath,
-    args: [agentCli(), ...(opts.args ?? [])],
+    args: [...agentNodeArgs(), agentCli(), ...(opts.args ?? [])],
     env: { ...opts.env },
     serviceAccount: AGENT_IDENTITY,
   };

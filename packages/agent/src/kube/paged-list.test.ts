@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { listInPages } from './paged-list.js';
+import { ResponseContext } from '@kubernetes/client-node';
+import { listInPages, slimListBody } from './paged-list.js';
+
+function response(status: number, body: string): ResponseContext {
+  return new ResponseContext(status, { 'content-type': 'application/json' }, { text: () => Promise.resolve(body), binary: () => Promise.resolve(Buffer.from(body)), stream: () => null });
+}
 
 describe('listInPages', () => {
   it('follows continue tokens, slims every item and keeps the snapshot resourceVersion', async () => {
@@ -24,5 +29,16 @@ describe('listInPages', () => {
     let calls = 0;
     const fetchPage = (): Promise<{ items: number[]; metadata: { _continue: string } }> => (++calls === 1 ? Promise.resolve({ items: [1], metadata: { _continue: 'x' } }) : Promise.reject(new Error('410 Gone')));
     await expect(listInPages(fetchPage, (x) => x)).rejects.toThrow('410 Gone');
+  });
+
+  it('slims the items of a successful list body before client-node parses it, and nothing else', async () => {
+    const mw = slimListBody(({ n }: { n: number }) => ({ n }));
+    const body = JSON.stringify({ kind: 'ServiceList', metadata: { resourceVersion: '9', continue: 'c' }, items: [{ n: 1, big: 'x' }, { n: 2, big: 'y' }] });
+    const out = await mw.post(response(200, body)).toPromise();
+    expect(out.httpStatusCode).toBe(200);
+    expect(JSON.parse(await out.body.text())).toEqual({ kind: 'ServiceList', metadata: { resourceVersion: '9', continue: 'c' }, items: [{ n: 1 }, { n: 2 }] });
+    const error = '{"kind":"Status","code":410,"items":[{"n":1,"big":"x"}]}';
+    expect(await (await mw.post(response(410, error)).toPromise()).body.text()).toBe(error);
+    expect(await (await mw.post(response(200, 'not json')).toPromise()).body.text()).toBe('not json');
   });
 });

@@ -50,6 +50,16 @@ describe('slim informer objects', () => {
     });
   });
 
+  it('keeps no spec of a Service that did not opt in (its selector and ports never matter)', () => {
+    const off = fullService();
+    off.metadata!.annotations![NPL_ENABLED_ANNOTATION_KEY] = 'false';
+    expect(slimService(off)).toEqual({ metadata: { name: 'web', namespace: 'default', uid: 's-1', resourceVersion: '7', annotations: { [NPL_ENABLED_ANNOTATION_KEY]: 'false' } } });
+    delete off.metadata!.annotations;
+    expect(slimService(off)).toEqual({ metadata: { name: 'web', namespace: 'default', uid: 's-1', resourceVersion: '7' } });
+    const pod = fullPod();
+    expect(selectTargetPorts(slimPod(pod), [slimService(off)])).toEqual(selectTargetPorts(pod, [off]));
+  });
+
   it('gives the same selection and restore plan as the full objects', () => {
     const pod = fullPod();
     const svc = fullService();

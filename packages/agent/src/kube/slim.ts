@@ -8,8 +8,10 @@
  * Contract for readers: a cached Pod has metadata {name, namespace, uid, resourceVersion, labels,
  * annotations: only nodeportlocal.antrea.io}, spec {nodeName, containers[].name and .ports},
  * status {phase, podIP, podIPs}; a cached Service has metadata {name, namespace, uid,
- * resourceVersion, annotations: only nodeportlocal.antrea.io/enabled}, spec {type, selector, ports
- * (name, port, targetPort, protocol), ipFamilies, ipFamilyPolicy}. Code that needs more must add it here.
+ * resourceVersion, annotations: only nodeportlocal.antrea.io/enabled}, and only when that annotation
+ * is "true" (every agent code path ignores the others' specs: most of a cluster's Services never opt
+ * in) spec {type, selector, ports (name, port, targetPort, protocol), ipFamilies, ipFamilyPolicy}.
+ * Code that needs more must add it here.
  */
 import type { KubernetesObject, V1ObjectMeta, V1Pod, V1Service } from '@kubernetes/client-node';
 import { NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY } from '@npl/core';
@@ -52,7 +54,7 @@ export function slimPod(pod: V1Pod): V1Pod {
 
 export function slimService(svc: V1Service): V1Service {
   const out: V1Service = { metadata: slimMeta(svc.metadata, NPL_ENABLED_ANNOTATION_KEY) };
-  if (svc.spec) {
+  if (svc.spec && out.metadata?.annotations?.[NPL_ENABLED_ANNOTATION_KEY] === 'true') {
     const { type, selector, ports, ipFamilies, ipFamilyPolicy } = svc.spec;
     out.spec = {
       ...(type !== undefined ? { type } : {}),
