@@ -7,8 +7,9 @@
  *
  * Contract: `src/cli.ts` declares exactly these flags in its shebang
  * (`#!/usr/bin/env -S node <flags>`), so `npl-agent` (the image's entrypoint, the package's bin)
- * runs with them; launchers that start `node cli.js` themselves read them from that line
- * (@npl/cluster does). A unit test keeps the two equal.
+ * runs with them (scripts/bundle.mjs keeps the line in dist/npl-agent.mjs); launchers that start
+ * `node <script>` themselves read them from that line (@npl/cluster does). A unit test keeps the two
+ * equal.
  */
 export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--heap-growing-percent=20'];
 

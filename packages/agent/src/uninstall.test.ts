@@ -113,6 +113,8 @@ describe('detectRunningAgent', () => {
   it.each([
     [['npl-agent'], true],
     [['node', 'dist/cli.js'], false],
+    [['node', '--max-semi-space-size=1', '/x/agent/dist/npl-agent.mjs'], true],
+    [['node', '/x/agent/dist/npl-agent.mjs', 'uninstall'], false],
     [['node', '/x/agent/dist/cli.js', 'uninstall'], false],
     [['/opt/npl-agent-old/run'], false],
   ])('isAgentCommandLine(%j) is %s', (argv, want) => {

@@ -120,7 +120,7 @@ export interface DetectOptions {
 
 /** True for the command line of an npl-agent that is not an uninstall. */
 export function isAgentCommandLine(argv: readonly string[]): boolean {
-  const runsAgent = argv.some((a) => /(^|\/)npl-agent$/.test(a) || /agent\/dist\/cli\.js$/.test(a));
+  const runsAgent = argv.some((a) => /(^|\/)npl-agent(\.mjs)?$/.test(a) || /agent\/dist\/cli\.js$/.test(a));
   return runsAgent && !argv.includes('uninstall');
 }
 

@@ -18,9 +18,9 @@ export const AGENT_IDENTITY: ServiceAccountIdentity = {
   manifests: [path.join(agentDir, 'manifests', 'rbac.yaml')],
 };
 
-/** Path of the built agent CLI; throws a message saying how to build it when absent. */
+/** Path of the built agent as it ships (the bundle, `npl-agent`); throws a message saying how to build it when absent. */
 export function agentCli(): string {
-  const cli = path.join(agentDir, 'dist', 'cli.js');
+  const cli = path.join(agentDir, 'dist', 'npl-agent.mjs');
   if (!existsSync(cli)) {
     throw new ClusterError('NPL_CLUSTER_AGENT_NOT_BUILT', `npl-agent is not built (${cli} is missing): run \`pnpm build\` or \`bash scripts/test-all.sh\` first`);
   }
