@@ -23,13 +23,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { V1Service } from '@kubernetes/client-node';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import type { BenchResult, Figure, ResultHeader, RunFrame } from '@npl/benchkit';
+import { beginRun, validateHeader, validateResult, writeResult } from '@npl/benchkit';
 import type { Cluster } from '@npl/cluster';
 import { AGENT_IDENTITY, agentCli, serviceAccountKubeconfig, startCluster } from '@npl/cluster';
 import { NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY } from '@npl/core';
 import { core, NS } from '../e2e/harness.js';
 import { log, mapLimit, metricSum, onInterrupt, runAsScript } from './cluster-setup.js';
-import type { BenchFigure } from './result-file.js';
-import { beginRun, figure } from './result-file.js';
+import { figure } from './figure.js';
 
 const HELP = `Usage: node dist-bench/bench/memory.js [options]   (as root)
 
@@ -244,11 +245,11 @@ const r1 = (x: number | undefined): number => (x === undefined ? Number.NaN : Ma
 /** A table cell: the value to 0.1, or '–' when the build has no such metric. */
 const cell = (x: number | undefined): number | string => (x === undefined ? '–' : r1(x));
 
-function figures(results: readonly VariantResult[], baselineName: string | undefined, pods: number, services: number): BenchFigure[] {
+function figures(results: readonly VariantResult[], baselineName: string | undefined, pods: number, services: number): Figure[] {
   const ours = results.find((r) => r.name === 'this build')!;
   const base = baselineName ? results.find((r) => r.name === baselineName) : undefined;
   const scale = `${pods.toLocaleString('en')} pods, ${services.toLocaleString('en')} Services`;
-  const mk = (name: string, f: (r: VariantResult) => number, goal?: BenchFigure['goal']): BenchFigure =>
+  const mk = (name: string, f: (r: VariantResult) => number, goal?: Figure['goal']): Figure =>
     figure({ name, unit: 'MiB', runs: [f(ours)], ...(goal ? { goal } : {}), ...(base ? { baseline: { name: base.name, median: f(base), runs: [f(base)] } } : {}) }, 1);
   const steadyRss = (r: VariantResult): number => r.steady.at(-1)!.rssMiB;
   const out = [
@@ -273,7 +274,7 @@ export interface MemoryBenchOptions {
   readonly name: string;
   readonly baselineCli?: string;
   readonly baselineName?: string;
-  /** Write docs/benchmarks/results/agent.memory.json. */
+  /** Write docs/benchmarks/results/agent.memory.json; without, the result is still validated. */
   readonly write: boolean;
 }
 
@@ -282,11 +283,12 @@ export async function runMemoryBench(opts: MemoryBenchOptions): Promise<string> 
   const run = beginRun();
   const { pods, services } = opts;
   if (pods > 1001) throw new Error(`--pods ${pods}: the agent's default port range 61000-62000 holds 1001 mappings`);
+  const baselineName = opts.baselineCli ? (opts.baselineName ?? 'baseline') : undefined;
+  const header = validateHeader(memoryHeader(opts, baselineName));
   log(`starting 1-node cluster ${opts.name}`);
   const cluster = await startCluster({ name: opts.name, nodes: 1, onProgress: (l) => log(`  ${l}`) });
   const offInterrupt = onInterrupt(() => cluster.stop());
   const results: VariantResult[] = [];
-  const baselineName = opts.baselineCli ? (opts.baselineName ?? 'baseline') : undefined;
   try {
     const kubeconfig = await serviceAccountKubeconfig(cluster, AGENT_IDENTITY);
     log(`creating Node ${NODE}, ${services} Services and ${pods} pods bound to it`);
@@ -305,14 +307,14 @@ export async function runMemoryBench(opts: MemoryBenchOptions): Promise<string> 
     const last = r.steady.at(-1)!;
     lines.push(`| ${r.name} | ${r1(r.syncS)} | ${r1(r.afterSync.rssMiB)} | ${cell(r.afterSync.heapMiB)} | ${r1(last.rssMiB)} | ${cell(last.heapMiB)} |`);
   }
-  if (opts.write) {
-    const file = run.write(resultBody(opts, results, baselineName));
-    log(`wrote ${file}`);
-  }
+  const result = memoryResult(run.finish(), header, opts, results, baselineName);
+  if (opts.write) writeResult(result);
+  else validateResult(result, `${header.id} (--no-write: validated, not written)`);
   return lines.join('\n');
 }
 
-function resultBody(opts: MemoryBenchOptions, results: readonly VariantResult[], baselineName: string | undefined): Parameters<ReturnType<typeof beginRun>['write']>[0] {
+/** The part of the result known before the run, checked at its start. */
+function memoryHeader(opts: MemoryBenchOptions, baselineName: string | undefined): ResultHeader {
   const { pods, services } = opts;
   return {
     id: 'agent.memory',
@@ -328,6 +330,14 @@ function resultBody(opts: MemoryBenchOptions, results: readonly VariantResult[],
     ]
       .filter(Boolean)
       .join(' '),
+  };
+}
+
+function memoryResult(frame: RunFrame, header: ResultHeader, opts: MemoryBenchOptions, results: readonly VariantResult[], baselineName: string | undefined): BenchResult {
+  const { pods, services } = opts;
+  return {
+    ...frame,
+    ...header,
     figures: figures(results, baselineName, pods, services),
     tables: [
       {
