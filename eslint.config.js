@@ -45,8 +45,9 @@ export default tseslint.config(
     },
   },
   {
-    // npl-controller depends on the annotation contract only (@npl/core/annotation), never on the
-    // agent or on @npl/core's other modules (renderers, port table, planner). Tested in
+    // npl-controller depends on the annotation contract only (@npl/core/annotation, and the leaf
+    // @npl/core/coded-error its error registry extends), never on the agent or on @npl/core's other
+    // modules (renderers, port table, planner). Tested in
     // packages/core/src/controller-boundary.test.ts.
     files: ['packages/controller/**/*.ts'],
     rules: {
@@ -56,7 +57,7 @@ export default tseslint.config(
           paths: [{ name: '@npl/core', message: 'npl-controller may import only @npl/core/annotation (the annotation contract).' }],
           patterns: [
             {
-              group: ['@npl/core/*', '!@npl/core/annotation'],
+              group: ['@npl/core/*', '!@npl/core/annotation', '!@npl/core/coded-error'],
               message: 'npl-controller may import only @npl/core/annotation (the annotation contract).',
             },
             { group: ['@npl/agent', '@npl/agent/*'], message: 'npl-controller must not depend on npl-agent.' },

@@ -31,6 +31,7 @@ export function preset(dir) {
       '^@npl/([a-z0-9-]+)/testing$': path.join(root, 'packages/$1/src/testing/index.ts'),
       // Subpath entry points (package.json `exports`) map to their source file.
       '^@npl/core/annotation$': path.join(root, 'packages/core/src/annotation-contract.ts'),
+      '^@npl/core/coded-error$': path.join(root, 'packages/core/src/coded-error.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     testTimeout: 30_000,

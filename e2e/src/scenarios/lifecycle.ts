@@ -3,8 +3,9 @@
  * with traffic flowing, a node machine restarted, and an uninstall that leaves nothing behind.
  */
 import { expect } from '@jest/globals';
-import { ApiException, CoreV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions } from '@kubernetes/client-node';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { apiStatus } from '@npl/cluster/testing';
 import { NPL_ANNOTATION_KEY } from '@npl/core';
 import type { CompleteNplEntry } from '@npl/core';
 import { eventually } from '@npl/runtime';
@@ -15,21 +16,10 @@ import type { Scenario } from './scenario.js';
 
 const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
-/** HTTP status of an API call: 200 when it succeeded, else the ApiException's code. */
-async function status(call: () => Promise<unknown>): Promise<number> {
-  try {
-    await call();
-    return 200;
-  } catch (err) {
-    if (err instanceof ApiException) return err.code;
-    throw err;
-  }
-}
-
 /** Each call's status, named: `[what, status]` pairs compare well in a failure message. */
 async function statuses(calls: Record<string, () => Promise<unknown>>): Promise<[string, number][]> {
   const out: [string, number][] = [];
-  for (const [what, call] of Object.entries(calls)) out.push([what, await status(call)]);
+  for (const [what, call] of Object.entries(calls)) out.push([what, await apiStatus(call)]);
   return out;
 }
 

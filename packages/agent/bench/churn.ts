@@ -10,14 +10,11 @@
  * Service. Writes docs/benchmarks/results/agent.churn.json (the benchmark result contract) and prints
  * a markdown table. Run as root: `node dist-bench/bench/churn.js [--duration 10m] [--rate 10]`.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { machineInfo } from '@npl/benchkit';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { BenchResult, Figure, ResultHeader, RunFrame } from '@npl/benchkit';
+import { beginRun, validateHeader, writeResult } from '@npl/benchkit';
 import type { BenchEnv } from './cluster-setup.js';
 import { DEFAULT_AGENT_ARGS, fmt, log, runAsScript, splitArgs, withBenchEnv } from './cluster-setup.js';
 import { createService } from '../e2e/harness.js';
@@ -167,14 +164,9 @@ export function churnTable(r: ChurnBenchResult): string {
   ].join('\n');
 }
 
-function repoRoot(): string {
-  return execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: path.dirname(fileURLToPath(import.meta.url)), encoding: 'utf8' }).trim();
-}
-
-
 const rssOf = (s: MemorySample | undefined): number => s?.rssMiB ?? NaN;
 
-function churnFigures(r: ChurnBenchResult, start: MemorySample | undefined, end: MemorySample | undefined): unknown[] {
+function churnFigures(r: ChurnBenchResult, start: MemorySample | undefined, end: MemorySample | undefined): Figure[] {
   return [
       { name: 'RSS slope after the first minute', unit: 'MiB/min', median: round(r.rssSlopeMiBPerMin, 3), runs: [round(r.rssSlopeMiBPerMin, 3)], goal: { op: '<=', value: 0.5, text: 'flat: under 5 MiB over 10 min' } },
       { name: 'heap slope after the first minute', unit: 'MiB/min', median: round(r.heapSlopeMiBPerMin, 3), runs: [round(r.heapSlopeMiBPerMin, 3)] },
@@ -186,30 +178,34 @@ function churnFigures(r: ChurnBenchResult, start: MemorySample | undefined, end:
     ];
 }
 
+/** The part of the result known before the run (from its options), checked at its start. */
+export function churnHeader(o: ChurnBenchOptions, command: string): ResultHeader {
+  return {
+    id: 'agent.churn',
+    title: `Pod churn: ${o.rate} creations and deletions a second for ${Math.round(o.durationS / 60)} min`,
+    order: 60,
+    section: 'npl-agent',
+    command,
+    description:
+      `A 1-node local cluster running npl-agent (\`${o.agentArgs.join(' ')}\`) and an NPL Service. ` +
+      `Set-up, not measured: cluster, agent, Service. Measured: for ${o.durationS} s a Pod of the Service is created every ` +
+      `${1 / o.rate} s on the node and, once ${o.population} exist, the oldest is deleted (grace period 0), so each lives about ` +
+      `${o.population / o.rate} s. Every ${o.sampleEveryS} s the agent's resident set (VmRSS), V8 heap in use ` +
+      '(`nodejs_heap_size_used_bytes`) and open descriptors are sampled. Then every churn Pod is deleted and, within 60 s, the node is checked ' +
+      'for leaks: nft mappings, sockets in the port range, held ports (`npl_agent_mappings`) and annotation entries that no existing Pod explains. ' +
+      `Slopes are least-squares fits over the samples after the first ${WARM_UP_S} s.`,
+  };
+}
+
 /** The result in the shape of docs/benchmarks (schema 1). */
-export function churnResultJson(r: ChurnBenchResult, meta: { date: Date; durationSeconds: number; loadavgStart: number; command: string }): unknown {
+export function churnResult(frame: RunFrame, header: ResultHeader, r: ChurnBenchResult): BenchResult {
   const during = r.samples.filter((s) => s.t >= 0 && s.t <= r.options.durationS);
   const start = r.samples[0];
   const end = during[during.length - 1];
   const loads = r.samples.map((s) => s.load1);
   return {
-    schema: 1,
-    id: 'agent.churn',
-    title: `Pod churn: ${r.options.rate} creations and deletions a second for ${Math.round(r.options.durationS / 60)} min`,
-    order: 60,
-    section: 'npl-agent',
-    command: meta.command,
-    date: meta.date.toISOString(),
-    durationSeconds: Math.round(meta.durationSeconds),
-    machine: machineInfo(meta.loadavgStart),
-    description:
-      `A 1-node local cluster running npl-agent (\`${r.options.agentArgs.join(' ')}\`) and an NPL Service. ` +
-      `Set-up, not measured: cluster, agent, Service. Measured: for ${r.options.durationS} s a Pod of the Service is created every ` +
-      `${1 / r.options.rate} s on the node and, once ${r.options.population} exist, the oldest is deleted (grace period 0), so each lives about ` +
-      `${r.options.population / r.options.rate} s. Every ${r.options.sampleEveryS} s the agent's resident set (VmRSS), V8 heap in use ` +
-      '(`nodejs_heap_size_used_bytes`) and open descriptors are sampled. Then every churn Pod is deleted and, within 60 s, the node is checked ' +
-      'for leaks: nft mappings, sockets in the port range, held ports (`npl_agent_mappings`) and annotation entries that no existing Pod explains. ' +
-      `Slopes are least-squares fits over the samples after the first ${WARM_UP_S} s.`,
+    ...frame,
+    ...header,
     figures: churnFigures(r, start, end),
     tables: [
       {
@@ -250,20 +246,14 @@ export function churnResultJson(r: ChurnBenchResult, meta: { date: Date; duratio
 
 const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
 
-export function writeChurnResult(json: unknown, out?: string): string {
-  const file = out ?? path.join(repoRoot(), 'docs', 'benchmarks', 'results', 'agent.churn.json');
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
-  return file;
-}
-
-/** Runs the benchmark and writes its result file; returns the markdown table. */
+/** Runs the benchmark and writes its result file (to `out` when given); returns the markdown table. */
 export async function churnBenchAndWrite(opts: ChurnBenchOptions, command: string, out?: string): Promise<string> {
-  const date = new Date();
-  const loadavgStart = Math.round(os.loadavg()[0]! * 100) / 100;
+  const run = beginRun();
+  const header = validateHeader(churnHeader(opts, command));
+  const minS = WARM_UP_S + 2 * opts.sampleEveryS;
+  if (!(opts.durationS >= minS)) throw new Error(`--duration ${opts.durationS} s: the result's memory slopes are fitted to the samples after the first ${WARM_UP_S} s, so the churn must last at least ${minS} s`);
   const r = await runChurnBench(opts);
-  const file = writeChurnResult(churnResultJson(r, { date, durationSeconds: (Date.now() - date.getTime()) / 1_000, loadavgStart, command }), out);
-  log(`result written to ${file}`);
+  writeResult(churnResult(run.finish(), header, r), out === undefined ? {} : { file: out });
   return churnTable(r);
 }
 

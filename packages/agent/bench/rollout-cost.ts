@@ -14,13 +14,14 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { agentCli, agentNodeArgs } from '@npl/cluster';
+import type { Figure, ResultHeader, Table } from '@npl/benchkit';
+import { beginRun, median, validateHeader, writeResult } from '@npl/benchkit';
 import type { RolloutRow, RolloutVariant } from './service-rollout.js';
 import { rolloutTable, runRolloutBench, THIS_BUILD } from './service-rollout.js';
 import { clusterBenchAgentArgs, clusterBenchOptions, runAsScript } from './cluster-setup.js';
 import type { ProfileSummary } from './cpu-profile.js';
 import { profileTables, summarizeProfileDir } from './cpu-profile.js';
-import type { BenchFigure, BenchTable } from './result-file.js';
-import { beginRun, figure } from './result-file.js';
+import { figure } from './figure.js';
 
 const HELP = `Usage: node dist-bench/bench/rollout-cost.js [options]   (as root)
 
@@ -55,14 +56,12 @@ function variants(values: { 'baseline-cli'?: string; 'baseline-name': string; 'c
   return [...base, withProf(THIS_BUILD)];
 }
 
-function costFigures(rows: readonly RolloutRow[], baselineName: string | undefined, pods: number): BenchFigure[] {
+function costFigures(rows: readonly RolloutRow[], baselineName: string | undefined, pods: number): Figure[] {
   const of = (v: string | undefined, f: (r: RolloutRow) => number): number[] => rows.filter((r) => r.variant === v).map(f);
-  const mk = (name: string, unit: string, f: (r: RolloutRow) => number, goal?: BenchFigure['goal']): BenchFigure => {
+  const mk = (name: string, unit: string, f: (r: RolloutRow) => number, goal?: Figure['goal']): Figure => {
     const base = baselineName ? of(baselineName, f) : [];
     const runs = of(THIS_BUILD.name, f);
-    const sorted = [...base].sort((a, b) => a - b);
-    const baseMedian = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
-    return figure({ name, unit, runs, ...(goal ? { goal } : {}), ...(base.length ? { baseline: { name: baselineName!, median: baseMedian, runs: base } } : {}) });
+    return figure({ name, unit, runs, ...(goal ? { goal } : {}), ...(base.length ? { baseline: { name: baselineName!, median: median(base), runs: base } } : {}) });
   };
   return [
     // The goals against Antrea's own NPL (time, CPU per pod) are judged in agent.antrea-compare, where
@@ -74,7 +73,7 @@ function costFigures(rows: readonly RolloutRow[], baselineName: string | undefin
   ];
 }
 
-function rowsTable(rows: readonly RolloutRow[]): BenchTable {
+function rowsTable(rows: readonly RolloutRow[]): Table {
   return {
     title: 'Every run',
     columns: ['run', 'build', 'annotated (s)', 'reachable (s)', 'agent CPU (s)', 'CPU per pod (ms)', 'nft children CPU (s)', 'apiserver CPU until annotated (s)', 'reconciles', 'PATCHes', 'mean reconcile (ms)'],
@@ -94,7 +93,7 @@ function rowsTable(rows: readonly RolloutRow[]): BenchTable {
   };
 }
 
-function profileTablesOf(name: string, s: ProfileSummary): BenchTable[] {
+function profileTablesOf(name: string, s: ProfileSummary): Table[] {
   return [
     { title: `CPU profile of ${name}, self time by module (${(s.totalMs / 1000).toFixed(2)} s sampled over the agent's life, idle excluded)`, columns: ['group', 'self ms', 'share %'], rows: s.groups.map((g) => [...g]) },
     { title: `CPU profile of ${name}, top functions by self time`, columns: ['function', 'group', 'self ms', 'share %'], rows: s.top.map((t) => [...t]) },
@@ -115,6 +114,35 @@ const NOTES = [
 
 const round = (x: number, d: number): number => Math.round(x * 10 ** d) / 10 ** d;
 
+interface CostHeaderInput {
+  readonly pods: number;
+  readonly runs: string;
+  readonly baselineName: string | undefined;
+  readonly cpuProf: string | undefined;
+  readonly agentArgs: readonly string[];
+}
+
+/** The part of the result known before the run, checked at its start. */
+function costHeader({ pods, runs, baselineName, cpuProf, agentArgs }: CostHeaderInput): ResultHeader {
+  return {
+    id: 'agent.rollout-cost',
+    title: `What each pod of a Service roll-out costs npl-agent (${pods} pods on one node)`,
+    order: 31,
+    section: 'npl-agent',
+    command: `node packages/agent/dist-bench/bench/rollout-cost.js --pods ${pods} --runs ${runs}${baselineName ? ` --baseline-cli <old build>/packages/agent/dist/cli.js --baseline-name "${baselineName}"` : ''}${cpuProf ? ' --cpu-prof /tmp/npl-prof' : ''}${agentArgs.length ? ` --agent-args="${agentArgs.join(' ')}"` : ''}`,
+    description: [
+      `A new NodePortLocal Service selecting ${pods} Running pods on one node of the local cluster (set-up not timed), as in the service-rollout benchmark,`,
+      `at the agent's default API limits (50 requests/s, burst 100).`,
+      `**CPU per pod**: the agent process's own user+system time (/proc/<pid>/stat) from Service creation until its work queue drained after every node port answered, divided by the pods (its nft children are counted apart).`,
+      `**Reconciles and PATCHes per pod**: deltas of npl_agent_pod_reconcile_duration_seconds_count and npl_agent_annotation_patches_total over the same span.`,
+      baselineName ? `The baseline (${baselineName}) runs in the same cluster on the same pods; the two agents alternate, one run each per round.` : '',
+      cpuProf ? 'Both agents ran under `node --cpu-prof` (a few % slower); the tables split their sampled self time by module.' : '',
+    ]
+      .filter(Boolean)
+      .join(' '),
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -129,35 +157,22 @@ async function main(): Promise<void> {
   if (!agentArgs) return;
   const run = beginRun();
   const pods = Number(values.pods);
+  const baselineName = values['baseline-cli'] ? values['baseline-name'] : undefined;
+  const header = validateHeader(costHeader({ pods, runs: values.runs, baselineName, cpuProf: values['cpu-prof'], agentArgs }));
   const vs = variants(values);
   const rows = await runRolloutBench({ pods, runs: Number(values.runs), agentArgs, name: values.name, parallel: Number(values.parallel), variants: vs });
-  const baselineName = values['baseline-cli'] ? values['baseline-name'] : undefined;
   const profiles: [string, ProfileSummary][] = values['cpu-prof'] ? vs.map((v) => [v.name, summarizeProfileDir(variantDir(values['cpu-prof']!, v.name))]) : [];
   const out = [`agent flags: ${agentArgs.join(' ') || '(defaults)'}`, ...vs.map((v) => rolloutTable(rows.filter((r) => r.variant === v.name)))];
   for (const [name, s] of profiles) out.push(profileTables(`CPU profile of ${name}`, s));
   process.stdout.write(`${out.join('\n\n')}\n`);
   if (values['no-write']) return;
-  const file = run.write({
-    id: 'agent.rollout-cost',
-    title: `What each pod of a Service roll-out costs npl-agent (${pods} pods on one node)`,
-    order: 31,
-    section: 'npl-agent',
-    command: `node packages/agent/dist-bench/bench/rollout-cost.js --pods ${pods} --runs ${values.runs}${baselineName ? ` --baseline-cli <old build>/packages/agent/dist/cli.js --baseline-name "${baselineName}"` : ''}${values['cpu-prof'] ? ' --cpu-prof /tmp/npl-prof' : ''}${agentArgs.length ? ` --agent-args="${agentArgs.join(' ')}"` : ''}`,
-    description: [
-      `A new NodePortLocal Service selecting ${pods} Running pods on one node of the local cluster (set-up not timed), as in the service-rollout benchmark,`,
-      `at the agent's default API limits (50 requests/s, burst 100).`,
-      `**CPU per pod**: the agent process's own user+system time (/proc/<pid>/stat) from Service creation until its work queue drained after every node port answered, divided by the pods (its nft children are counted apart).`,
-      `**Reconciles and PATCHes per pod**: deltas of npl_agent_pod_reconcile_duration_seconds_count and npl_agent_annotation_patches_total over the same span.`,
-      baselineName ? `The baseline (${baselineName}) runs in the same cluster on the same pods; the two agents alternate, one run each per round.` : '',
-      values['cpu-prof'] ? 'Both agents ran under `node --cpu-prof` (a few % slower); the tables split their sampled self time by module.' : '',
-    ]
-      .filter(Boolean)
-      .join(' '),
+  writeResult({
+    ...run.finish(),
+    ...header,
     figures: costFigures(rows, baselineName, pods),
     tables: [rowsTable(rows), ...profiles.flatMap(([name, s]) => profileTablesOf(name, s))],
     notes: NOTES,
   });
-  process.stderr.write(`wrote ${file}\n`);
 }
 
 runAsScript(import.meta.url, main);

@@ -1,6 +1,6 @@
-export type { Axis, BenchResult, Baseline, Chart, Figure, Goal, GoalOp, Machine, Series, Table } from './types.js';
+export type { Axis, BenchResult, Baseline, Chart, Figure, Goal, GoalOp, Machine, ResultHeader, Series, Table } from './types.js';
 export { DEFAULT_ORDER } from './types.js';
-export { BenchResultError, validateResult } from './validate.js';
+export { BenchResultError, validateHeader, validateResult } from './validate.js';
 export { ecdf, median, percentile } from './stats.js';
 export type { Run, RunFrame } from './machine.js';
 export { beginRun, machineInfo } from './machine.js';

@@ -98,4 +98,10 @@ export interface BenchResult {
   readonly notes?: string;
 }
 
+/**
+ * What a benchmark knows before it measures: checked at the start of a run (`validateHeader`), so a
+ * long run cannot fail only at its end on a bad title or id.
+ */
+export type ResultHeader = Pick<BenchResult, 'id' | 'title' | 'order' | 'section' | 'command' | 'description'>;
+
 export const DEFAULT_ORDER = 100;

@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { BenchResultError, validateResult } from './validate.js';
+import { BenchResultError, validateHeader, validateResult } from './validate.js';
 import { sampleResult } from './testing/fixture.js';
 
 const FILE = 'docs/benchmarks/results/agent.sample.json';
 
-function errorOf(value: unknown): BenchResultError {
+function errorOf(value: unknown, validate: (v: unknown) => unknown = (v) => validateResult(v, FILE)): BenchResultError {
   try {
-    validateResult(value, FILE);
+    validate(value);
   } catch (err) {
     if (err instanceof BenchResultError) return err;
     throw err;
@@ -56,5 +56,36 @@ describe('validateResult', () => {
 
   it('rejects a non-object', () => {
     expect(errorOf([]).message).toBe(`${FILE}: (top level): expected an object, got []`);
+  });
+});
+
+describe('validateHeader', () => {
+  const { id, title, section, command, description } = sampleResult();
+
+  it('accepts the static part of a result and returns only it', () => {
+    expect(validateHeader({ id, title, order: 3, section, command, description, figures: 'not yet' })).toEqual({ id, title, order: 3, section, command, description });
+  });
+
+  it.each<[string, Record<string, unknown>, string, string]>([
+    ['id not <package>.<bench>', { id: 'sample', title, section, command, description }, 'id', 'kebab case'],
+    ['empty title', { id, title: ' ', section, command, description }, 'title', 'a non-empty string'],
+    ['order not a number', { id, title, order: '3', section, command, description }, 'order', 'a finite number'],
+    ['missing section', { id, title, command, description }, 'section', 'got nothing'],
+    ['missing command', { id, title, section, description }, 'command', 'got nothing'],
+    ['missing description', { id, title, section, command }, 'description', 'got nothing'],
+  ])('rejects %s, naming the result file it would write and the field', (_name, value, field, expected) => {
+    const err = errorOf(value, (v) => validateHeader(v));
+    expect(err.file).toBe(`docs/benchmarks/results/${String(value.id)}.json`);
+    expect(err.field).toBe(field);
+    expect(err.message).toContain(expected);
+  });
+
+  it('names the file it is given', () => {
+    expect(errorOf({ id, title }, (v) => validateHeader(v, '/tmp/x.json')).message).toBe('/tmp/x.json: section: expected a non-empty string, got nothing');
+  });
+
+  it('rejects what validateResult rejects in the same fields', () => {
+    const value = { ...json(sampleResult()), title: '' };
+    expect(errorOf(value, (v) => validateHeader(v)).message).toBe(errorOf(value).message);
   });
 });

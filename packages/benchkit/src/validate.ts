@@ -2,7 +2,7 @@
  * Validation of a benchmark result read from JSON. Pure. A bad result is rejected with an error
  * that names the file, the field (a path such as `figures[2].goal.op`) and what was expected.
  */
-import type { Axis, BenchResult, Chart, Figure, GoalOp, Machine, Table } from './types.js';
+import type { Axis, BenchResult, Chart, Figure, GoalOp, Machine, ResultHeader, Table } from './types.js';
 
 /** A result file that does not follow the format; `file` and `field` say where. */
 export class BenchResultError extends Error {
@@ -158,6 +158,21 @@ function chart(c: Checker, v: unknown, f: string): Chart {
   return { id, title: c.str(o.title, `${f}.title`), x, y, series };
 }
 
+function header(c: Checker, o: Obj): ResultHeader {
+  const id = c.str(o.id, 'id');
+  if (!ID.test(id)) c.fail('id', '"<package>.<bench>" in kebab case, e.g. "agent.service-rollout"', id);
+  const title = c.str(o.title, 'title');
+  const order = c.optional(o, 'order', '', (n, f) => c.num(n, f));
+  return {
+    id,
+    title,
+    ...(order === undefined ? {} : { order }),
+    section: c.str(o.section, 'section'),
+    command: c.str(o.command, 'command'),
+    description: c.str(o.description, 'description'),
+  };
+}
+
 /**
  * `value` (parsed JSON) as a BenchResult, or a BenchResultError naming `file` and the first bad
  * field. Unknown extra fields are kept out (the format grows only by optional fields).
@@ -166,28 +181,33 @@ export function validateResult(value: unknown, file: string): BenchResult {
   const c = new Checker(file);
   const o = c.obj(value, '');
   if (o.schema !== 1) c.fail('schema', '1', o.schema);
-  const id = c.str(o.id, 'id');
-  if (!ID.test(id)) c.fail('id', '"<package>.<bench>" in kebab case, e.g. "agent.service-rollout"', id);
+  const { description, ...h } = header(c, o);
   const date = c.str(o.date, 'date');
   if (!/^\d{4}-\d{2}-\d{2}T/.test(date) || Number.isNaN(Date.parse(date))) c.fail('date', 'an ISO 8601 date-time', date);
-  const order = c.optional(o, 'order', '', (n, f) => c.num(n, f));
   const tables = c.optional(o, 'tables', '', (t, f) => c.arr(t, f).map((x, i) => table(c, x, `${f}[${i}]`)));
   const charts = c.optional(o, 'charts', '', (t, f) => c.arr(t, f).map((x, i) => chart(c, x, `${f}[${i}]`)));
   const notes = c.optional(o, 'notes', '', (n, f) => c.str(n, f, false));
   return {
     schema: 1,
-    id,
-    title: c.str(o.title, 'title'),
-    ...(order === undefined ? {} : { order }),
-    section: c.str(o.section, 'section'),
-    command: c.str(o.command, 'command'),
+    ...h,
     date,
     durationSeconds: c.num(o.durationSeconds, 'durationSeconds', 0),
     machine: machine(c, o.machine),
-    description: c.str(o.description, 'description'),
+    description,
     figures: c.arr(o.figures, 'figures', 1).map((x, i) => figure(c, x, `figures[${i}]`)),
     ...(tables === undefined ? {} : { tables }),
     ...(charts === undefined ? {} : { charts }),
     ...(notes === undefined ? {} : { notes }),
   };
+}
+
+/**
+ * The part of a result a benchmark knows before it measures (id, title, order, section, command,
+ * description), checked as `validateResult` checks it. Call it at the start of a run, so a long
+ * benchmark with a bad title fails at once rather than after it has measured. `file` names the
+ * result in the error; default `docs/benchmarks/results/<id>.json`. Throws BenchResultError.
+ */
+export function validateHeader(value: unknown, file = `docs/benchmarks/results/${String((value as Obj | null)?.id)}.json`): ResultHeader {
+  const c = new Checker(file);
+  return header(c, c.obj(value, ''));
 }

@@ -9,20 +9,22 @@ import { validateResult } from './validate.js';
 export interface WriteOptions {
   /** Repository root; default: found from this module's location (the workspace it belongs to). */
   readonly root?: string;
+  /** Write here instead of docs/benchmarks/results/<id>.json (a trial run that must not touch the record). */
+  readonly file?: string;
 }
 
 /**
- * Validate `result` and write it to docs/benchmarks/results/<id>.json (2-space JSON, newline at
- * the end), replacing the previous run's. Returns the path. Throws BenchResultError when invalid,
+ * Validate `result` and write it to docs/benchmarks/results/<id>.json (or `opts.file`; 2-space JSON,
+ * newline at the end), replacing the previous run's. Returns the path. Throws BenchResultError when invalid,
  * so a benchmark never records a result the renderer would reject.
  */
 export function writeResult(result: BenchResult, opts: WriteOptions = {}): string {
   const root = opts.root ?? repoRoot(path.dirname(fileURLToPath(import.meta.url)));
-  const { results } = docPaths(root);
-  const file = path.join(results, `${result.id}.json`);
+  const file = opts.file ?? path.join(docPaths(root).results, `${result.id}.json`);
   const checked = validateResult(JSON.parse(JSON.stringify(result)) as unknown, file);
-  mkdirSync(results, { recursive: true });
+  mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(checked, null, 2)}\n`);
-  process.stderr.write(`wrote ${path.relative(root, file)}\n`);
+  const shown = path.relative(root, file);
+  process.stderr.write(`wrote ${shown.startsWith('..') ? file : shown}\n`);
   return file;
 }

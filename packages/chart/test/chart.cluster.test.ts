@@ -15,7 +15,7 @@ import {
 } from '@kubernetes/client-node';
 import { serviceAccountKubeconfig } from '@npl/cluster';
 import type { Cluster } from '@npl/cluster';
-import { describeWithCluster, eventually } from '@npl/cluster/testing';
+import { apiStatus, describeWithCluster, eventually } from '@npl/cluster/testing';
 import { CHART_DIR, describeObject, objects, REPO_ROOT, template } from '../src/helm.js';
 import { strictObjectApi } from '../src/strict-api.js';
 
@@ -31,24 +31,13 @@ const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** Kinds whose CRDs the local cluster does not have: rendered and checked statically only. */
 const NOT_INSTALLED = new Set(['ServiceMonitor']);
 
-/** HTTP status of an API call: 200 when it succeeded, else the ApiException's code. */
-async function status(call: () => Promise<unknown>): Promise<number> {
-  try {
-    await call();
-    return 200;
-  } catch (err) {
-    if (err instanceof ApiException) return err.code;
-    throw err;
-  }
-}
-
 /** Authorized means anything but 403 (a 404 or 409 got past authorization). */
 async function expectAllowed(what: string, call: () => Promise<unknown>): Promise<void> {
-  expect({ what, status: await status(call) }).not.toEqual({ what, status: 403 });
+  expect({ what, status: await apiStatus(call) }).not.toEqual({ what, status: 403 });
 }
 
 async function expectForbidden(what: string, call: () => Promise<unknown>): Promise<void> {
-  expect({ what, status: await status(call) }).toEqual({ what, status: 403 });
+  expect({ what, status: await apiStatus(call) }).toEqual({ what, status: 403 });
 }
 
 describeWithCluster('charts/npl on a real API server', { name: 'nplchart', nodes: 2 }, (get) => {

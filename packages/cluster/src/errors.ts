@@ -1,6 +1,7 @@
 /**
  * Coded errors of the local cluster. The codes follow @npl/core's registry style (stable, never
- * reused); this package does not depend on @npl/core, so they live here.
+ * reused); this package does not depend on @npl/core, so they live here: `bin/cluster` runs these
+ * sources without a build, and @npl/core/coded-error would need core's dist/.
  */
 export const CLUSTER_ERROR_CODES = {
   NPL_CLUSTER_NAME_INVALID: 'a cluster name is not 1-12 lowercase letters or digits starting with a letter',

@@ -1,6 +1,7 @@
 /**
  * The controller's coded errors. A code is never reused; the test enumerates them.
  */
+import { CodedError, codedErrorGuard } from '@npl/core/coded-error';
 
 export const CONTROLLER_ERROR_CODES = {
   CTL_CONFIG_INVALID: 'A flag, variable or credentials file has an invalid value',
@@ -14,16 +15,8 @@ export const CONTROLLER_ERROR_CODES = {
 
 export type ControllerErrorCode = keyof typeof CONTROLLER_ERROR_CODES;
 
-export class ControllerError extends Error {
+export class ControllerError extends CodedError<ControllerErrorCode> {
   override readonly name = 'ControllerError';
-  readonly code: ControllerErrorCode;
-
-  constructor(code: ControllerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
-export function isControllerError(err: unknown, code?: ControllerErrorCode): err is ControllerError {
-  return err instanceof ControllerError && (code === undefined || err.code === code);
-}
+export const isControllerError = codedErrorGuard(ControllerError);

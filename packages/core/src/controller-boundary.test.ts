@@ -26,6 +26,7 @@ describe('npl-controller import boundary (eslint no-restricted-imports)', () => 
   it.each([
     "import { parseNplAnnotation, NPL_ANNOTATION_KEY } from '@npl/core/annotation';",
     "import type { CompleteNplEntry } from '@npl/core/annotation';",
+    "import { CodedError, codedErrorGuard } from '@npl/core/coded-error';",
     "import { Manager, LeaderElector } from '@npl/runtime';",
     "import { CoreV1Api } from '@kubernetes/client-node';",
     "import { pools } from './pools-plan.js';",

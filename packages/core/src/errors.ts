@@ -2,6 +2,7 @@
  * Coded errors for every @npl package. A code is stable and never reused for another meaning;
  * `errors.test.ts` enumerates them. Messages name the object, the field and what was expected.
  */
+import { CodedError, codedErrorGuard } from './coded-error.js';
 
 export const ERROR_CODES = {
   NPL_ANNOTATION_INVALID: 'a pod annotation value could not be parsed',
@@ -17,18 +18,10 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** The one error class of the project: `code` is stable, `message` is for people, `cause` chains. */
-export class NplError extends Error {
+/** The error of @npl/core and the agent: `code` is stable, `message` is for people, `cause` chains. */
+export class NplError extends CodedError<ErrorCode> {
   override readonly name = 'NplError';
-  readonly code: ErrorCode;
-
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** True when `err` is an NplError, optionally of the given code. */
-export function isNplError(err: unknown, code?: ErrorCode): err is NplError {
-  return err instanceof NplError && (code === undefined || err.code === code);
-}
+export const isNplError = codedErrorGuard(NplError);

@@ -1,4 +1,5 @@
 export * from './types.js';
+export * from './coded-error.js';
 export * from './errors.js';
 export * from './port-table.js';
 export * from './render-nftables.js';

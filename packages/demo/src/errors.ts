@@ -1,6 +1,8 @@
 /**
  * Coded errors of the demo (registry style of @npl/core: stable codes, never reused).
  */
+import { CodedError } from '@npl/core/coded-error';
+
 export const DEMO_ERROR_CODES = {
   NPL_DEMO_USAGE: 'a command-line flag of the demo is unknown or has a bad value',
   NPL_DEMO_NOT_ROOT: 'the demo needs root (it starts the local cluster: network namespaces)',
@@ -12,12 +14,6 @@ export const DEMO_ERROR_CODES = {
 export type DemoErrorCode = keyof typeof DEMO_ERROR_CODES;
 
 /** The error thrown by this package: `code` is stable, `message` is for people, `cause` chains. */
-export class DemoError extends Error {
+export class DemoError extends CodedError<DemoErrorCode> {
   override readonly name = 'DemoError';
-  readonly code: DemoErrorCode;
-
-  constructor(code: DemoErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }

@@ -13,11 +13,11 @@
  * Writes docs/benchmarks/results/runtime.metrics.json (per docs/benchmarks contract) unless --no-write.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { BenchResult } from '@npl/benchkit';
+import { beginRun, median, validateResult, writeResult } from '@npl/benchkit';
 import * as prom from 'prom-client';
 import { DURATION_BUCKETS, Registry } from '../src/metrics.js';
 
@@ -106,11 +106,6 @@ function fill(lib: Lib, shards: number): void {
   }
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const round = (x: number, d = 3): number => Math.round(x * 10 ** d) / 10 ** d;
 
 async function renderMs(make: () => Lib, targetLines: number, renders: number): Promise<{ lines: number; runs: number[] }> {
@@ -201,19 +196,6 @@ function importCost(which: 'ours' | 'prom-client', n: number): { ms: number[]; r
   return out;
 }
 
-function machine(loadavgStart: number): Record<string, number | string> {
-  const cpus = os.cpus();
-  return {
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    memGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-    kernel: os.release(),
-    node: process.version,
-    loadavgStart,
-    loadavgEnd: os.loadavg()[0]!,
-  };
-}
-
 const fig = (name: string, unit: string, o: number[], p: number[]) => ({
   name,
   unit,
@@ -232,8 +214,7 @@ async function main(): Promise<void> {
       'no-write': { type: 'boolean', default: false },
     },
   });
-  const started = new Date();
-  const loadavgStart = os.loadavg()[0]!;
+  const run = beginRun();
   const imp = { ours: importCost('ours', Number(values.imports)), prom: importCost('prom-client', Number(values.imports)) };
   const render: Record<string, { ours: { lines: number; runs: number[] }; prom: { lines: number; runs: number[] } }> = {};
   for (const target of [1_000, 10_000]) {
@@ -248,16 +229,13 @@ async function main(): Promise<void> {
     ...[1_000, 10_000].map((t) => fig(`render, agent metric set at ~${t.toLocaleString('en')} series`, 'ms', render[t]!.ours.runs, render[t]!.prom.runs)),
     ...Object.keys(ops.ours).map((k) => fig(k, 'ns', ops.ours[k]!, ops.prom[k]!)),
   ];
-  const result = {
-    schema: 1,
+  const result: BenchResult = {
+    ...run.finish(),
     id: 'runtime.metrics',
     title: "@npl/runtime's Prometheus registry against prom-client (ADR 0007)",
     order: 150,
     section: '@npl/runtime',
     command: 'pnpm --filter @npl/runtime bench',
-    date: started.toISOString(),
-    durationSeconds: Math.round((Date.now() - started.getTime()) / 1000),
-    machine: machine(loadavgStart),
     description: [
       `Import: ${values.imports} fresh \`node\` processes per library each import it, register the default process metrics (ours: \`registerProcessMetrics\`, ${imp.ours.lines} lines; prom-client: \`collectDefaultMetrics\`, ${imp.prom.lines} lines) and render once; wall time and the growth of RSS and V8 heap (after a GC).`,
       `Render: the agent's metric families (names, types, label sets, 14 duration buckets, as in packages/agent/src/metrics.ts; ${LINES_PER_SHARD} sample lines) repeated over a \`shard\` label until the exposition has ${render[1_000]!.ours.lines} and ${render[10_000]!.ours.lines} sample lines; one full render, ${values.renders} times after a warm-up (prom-client: the awaited \`registry.metrics()\`).`,
@@ -267,13 +245,8 @@ async function main(): Promise<void> {
   };
   const table = ['| measure | ours (median) | prom-client (median) | ratio |', '|---|---|---|---|', ...figures.map((f) => `| ${f.name} (${f.unit}) | ${f.median} | ${f.baseline.median} | ${f.ratio} |`)].join('\n');
   process.stdout.write(`${table}\n`);
-  if (!values['no-write']) {
-    const root = execFileSync('git', ['rev-parse', '--show-toplevel'], { cwd: packageDir, encoding: 'utf8' }).trim();
-    const dir = path.join(root, 'docs', 'benchmarks', 'results');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, 'runtime.metrics.json'), `${JSON.stringify(result, null, 2)}\n`);
-    process.stderr.write(`wrote ${path.join(dir, 'runtime.metrics.json')}\n`);
-  }
+  if (values['no-write']) validateResult(result, `${result.id} (--no-write: validated, not written)`);
+  else writeResult(result);
 }
 
 main().catch((err: unknown) => {

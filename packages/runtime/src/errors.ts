@@ -1,7 +1,10 @@
 /**
  * Coded errors of the shared runtime (lifecycle, leader election). The codes follow @npl/core's
- * registry style (stable, never reused); this package does not depend on @npl/core, so they live here.
+ * registry style (stable, never reused), on its CodedError base (the leaf entry `@npl/core/coded-error`:
+ * nothing else of @npl/core is imported here).
  */
+import { CodedError, codedErrorGuard } from '@npl/core/coded-error';
+
 export const RUNTIME_ERROR_CODES = {
   NPL_RUNNABLE_INVALID: 'a runnable was added twice, after start, or needs leadership without a leader gate',
   NPL_RUNNABLE_START_FAILED: 'a runnable failed to start; what had started was stopped',
@@ -16,17 +19,9 @@ export const RUNTIME_ERROR_CODES = {
 export type RuntimeErrorCode = keyof typeof RUNTIME_ERROR_CODES;
 
 /** The error thrown by this package: `code` is stable, `message` is for people, `cause` chains. */
-export class RuntimeError extends Error {
+export class RuntimeError extends CodedError<RuntimeErrorCode> {
   override readonly name = 'RuntimeError';
-  readonly code: RuntimeErrorCode;
-
-  constructor(code: RuntimeErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-  }
 }
 
 /** True when `err` is a RuntimeError, optionally of the given code. */
-export function isRuntimeError(err: unknown, code?: RuntimeErrorCode): err is RuntimeError {
-  return err instanceof RuntimeError && (code === undefined || err.code === code);
-}
+export const isRuntimeError = codedErrorGuard(RuntimeError);

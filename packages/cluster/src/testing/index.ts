@@ -1,1 +1,2 @@
+export * from './api-status.js';
 export * from './jest-cluster.js';
