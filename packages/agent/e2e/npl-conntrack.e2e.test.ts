@@ -4,12 +4,12 @@
  * packet, so without the agent's clean-up the client's datagrams keep going where the flow's first
  * packet went: (a) to the node itself when the client started before the Service was NPL-enabled,
  * (b) to the old Pod, which still runs and answers, when the node port moves to another Pod. The
- * range has one port, so the mapping's node port is known before it exists and is reused for the
- * new Pod.
+ * range has two ports (the agent, like Antrea, takes no range of one) and each test first gives one
+ * to a filler Pod, so the mapping's node port is known before it exists and is reused for the new Pod.
  */
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import type { Cluster, ClusterNode } from '@npl/cluster';
+import type { ClusterNode } from '@npl/cluster';
 import { describeWithCluster } from '@npl/cluster/testing';
 import { NPL_ENABLED_ANNOTATION_KEY } from '@npl/core';
 import { eventually } from '@npl/runtime';
@@ -19,7 +19,7 @@ import { AgentFleet, annotation, core, createPod, dataplaneArgs, deletePod, dele
 import { metricTotal, scrape } from './testing/churn.js';
 
 const T = 300_000;
-const NODE_PORT = 61000;
+const RANGE = [61000, 61001] as const;
 const POD_PORT = 5353;
 /** Long enough for a reconcile, far below the 30 s after which an idle UDP entry would go by itself (and the client never idles). */
 const DEADLINE_MS = 20_000;
@@ -32,7 +32,7 @@ const DATAPLANES: readonly { kind: DataplaneKind; cluster: string }[] = [
 
 for (const dp of DATAPLANES) {
   describeWithCluster(`npl-agent (${dp.kind}): stale UDP conntrack entries of node ports`, { name: dp.cluster, nodes: 1, ipFamily: 'ipv4' }, (get) => {
-    const fleet = new AgentFleet(get, ['--port-range', `${NODE_PORT}-${NODE_PORT}`, ...dataplaneArgs(dp.kind)]);
+    const fleet = new AgentFleet(get, ['--port-range', RANGE.join('-'), ...dataplaneArgs(dp.kind)]);
     const node = (): ClusterNode => get().nodes[0]!;
     const created = { pods: [] as string[], services: [] as string[], streams: [] as UdpStream[] };
 
@@ -73,9 +73,17 @@ for (const dp of DATAPLANES) {
       created.services.push(name);
     };
 
-    /** A client in the outside namespace sending to nodeIP:NODE_PORT every 50 ms from `sport`. */
-    const stream = async (sport: number): Promise<UdpStream> => {
-      const s = await UdpStream.start(get().outsideNetns, node().ip, NODE_PORT, sport);
+    /** Maps a filler Pod to one port of the range and returns the other, the only one left for the test's mapping. */
+    const onlyFreePort = async (): Promise<number> => {
+      await udpPod('ct-fill');
+      await udpService('fill', 'ct-fill');
+      const [filler] = await waitAnnotation(get(), 'ct-fill', 1);
+      return filler!.nodePort === RANGE[0] ? RANGE[1] : RANGE[0];
+    };
+
+    /** A client in the outside namespace sending to nodeIP:nodePort every 50 ms from `sport`. */
+    const stream = async (nodePort: number, sport: number): Promise<UdpStream> => {
+      const s = await UdpStream.start(get().outsideNetns, node().ip, nodePort, sport);
       created.streams.push(s);
       return s;
     };
@@ -84,52 +92,59 @@ for (const dp of DATAPLANES) {
     const replyFrom = (s: UdpStream, from: number, want: string, what: string) =>
       eventually(() => Promise.resolve(s.replies().slice(from).includes(want)), DEADLINE_MS, what, 50);
 
-    /** The flow of source port `sport` once its reply direction comes from `replySrc`. */
-    const flowTo = (c: Cluster, sport: number, replySrc: string) =>
-      eventually(async () => (await udpFlows(c, node(), NODE_PORT)).find((f) => f.sport === sport && f.replySrc === replySrc), DEADLINE_MS, `conntrack entry of source port ${sport} replied by ${replySrc}`, 50);
+    /** The flow to `nodePort` from source port `sport`, once its reply direction comes from `replySrc`. */
+    const flowTo = (nodePort: number, sport: number, replySrc: string) =>
+      eventually(
+        async () => (await udpFlows(get(), node(), nodePort)).find((f) => f.sport === sport && f.replySrc === replySrc),
+        DEADLINE_MS,
+        `conntrack entry of source port ${sport} to ${nodePort} replied by ${replySrc}`,
+        50,
+      );
 
     it('(a) a client that sent before the Service was NPL-enabled reaches the Pod once the mapping exists', async () => {
       const c = get();
+      const nodePort = await onlyFreePort();
       const pod = await udpPod('ct-a');
       const podIP = pod.status!.podIP!;
       await udpService('ct', 'ct-a', false);
-      const client = await stream(40123);
+      const client = await stream(nodePort, 40123);
       // The client's flow exists before any mapping: not DNATed, the node itself is its other end.
-      const first = await flowTo(c, 40123, node().ip);
+      const first = await flowTo(nodePort, 40123, node().ip);
       expect(first.src).toBe(c.outsideIP);
       expect(client.replies()).toEqual([]);
       const deletedBefore = metricTotal(await scrape(node()), 'npl_agent_conntrack_entries_deleted_total');
 
       await core(c).patchNamespacedService({ name: 'ct', namespace: NS, body: { metadata: { annotations: { [NPL_ENABLED_ANNOTATION_KEY]: 'true' } } } }, mergePatch);
       const [entry] = await waitAnnotation(c, 'ct-a', 1);
-      expect(entry).toMatchObject({ nodePort: NODE_PORT, protocol: 'udp', podPort: POD_PORT });
+      expect(entry).toMatchObject({ nodePort, protocol: 'udp', podPort: POD_PORT });
 
       await replyFrom(client, 0, 'ct-a', 'a reply from ct-a to the client that started before the mapping');
-      await flowTo(c, 40123, podIP);
+      await flowTo(nodePort, 40123, podIP);
       expect(metricTotal(await scrape(node()), 'npl_agent_conntrack_entries_deleted_total')).toBeGreaterThan(deletedBefore);
     }, T);
 
     it('(b) a client whose node port moves to another Pod reaches the new Pod (the old one still runs)', async () => {
       const c = get();
+      const nodePort = await onlyFreePort();
       const podA = await udpPod('ct-a');
       const podB = await udpPod('ct-b');
       const ipA = podA.status!.podIP!;
       const ipB = podB.status!.podIP!;
       expect(ipB).not.toBe(ipA);
       await udpService('ct', 'ct-a');
-      await waitAnnotation(c, 'ct-a', 1, (a) => a[0]!.nodePort === NODE_PORT);
-      const client = await stream(40124);
+      await waitAnnotation(c, 'ct-a', 1, (a) => a[0]!.nodePort === nodePort);
+      const client = await stream(nodePort, 40124);
       await replyFrom(client, 0, 'ct-a', 'a reply from ct-a through the mapping');
-      await flowTo(c, 40124, ipA);
+      await flowTo(nodePort, 40124, ipA);
 
       const mark = client.replies().length;
       await core(c).patchNamespacedService({ name: 'ct', namespace: NS, body: { spec: { selector: { app: 'ct-b' } } } }, mergePatch);
-      // The one port of the range moves: ct-a loses it, ct-b gets it.
-      await waitAnnotation(c, 'ct-b', 1, (a) => a[0]!.nodePort === NODE_PORT);
+      // The only free port moves: ct-a loses it, ct-b gets it.
+      await waitAnnotation(c, 'ct-b', 1, (a) => a[0]!.nodePort === nodePort);
       expect(await annotation(c, 'ct-a')).toEqual([]);
 
       await replyFrom(client, mark, 'ct-b', 'a reply from ct-b to the client whose flow went to ct-a');
-      await flowTo(c, 40124, ipB);
+      await flowTo(nodePort, 40124, ipB);
       // The old Pod still answers: a stale entry would have kept the client on it.
       expect(await request(c, node().netns, ipA, POD_PORT, 'udp')).toBe('ct-a');
     }, T);
