@@ -55,6 +55,7 @@ import {
   metricSum,
   reconcileStats,
   runAsScript,
+  splitArgs,
   statsDelta,
   withBenchEnv,
 } from './cluster-setup.js';
@@ -72,6 +73,8 @@ reconciles and PATCHes per pod. Writes docs/benchmarks/results/agent.antrea-comp
   --pods N            pods on the node (default 500)
   --runs R            runs of EACH agent at each setting (default 3)
   --limits LIST       comma-separated QPS/BURST settings (default "50/100,1000/2000")
+  --variant-args="..." after each pair, npl-agent once more with these extra flags (e.g.
+                      "--workers 16"; in the tables, not the figures)
   --cpu-prof DIR      after the measured runs, one more npl-agent run per setting under node
                       --cpu-prof (profiles in DIR/<setting>/, summarised in the result; not in figures)
   --antrea-bin PATH   Antrea's NPL binary (default $ANTREA_NPL, else bench/antrea-npl/build.sh builds it)
@@ -119,7 +122,8 @@ const benchDir = path.dirname(fileURLToPath(import.meta.url));
 /** packages/agent, from either bench/ (ts) or dist-bench/bench/ (js). */
 const packageDir = path.basename(path.dirname(benchDir)) === 'dist-bench' ? path.resolve(benchDir, '..', '..') : path.resolve(benchDir, '..');
 
-export type Which = 'antrea' | 'ours';
+/** antrea, npl-agent with the bench's flags, and npl-agent with --variant-args on top (tables only). */
+export type Which = 'antrea' | 'ours' | 'variant';
 
 export interface CompareRow {
   readonly which: Which;
@@ -232,11 +236,14 @@ interface AntreaSide {
   readonly bin: string;
   readonly kubeconfig: string;
   readonly logFile: string;
+  /** npl-agent flags of the 'variant' runs. */
+  readonly variantArgs: readonly string[];
 }
 
 async function startAgent(env: BenchEnv, which: Which, limits: Limits, antrea: AntreaSide): Promise<RunningAgent> {
   if (which === 'antrea') return startAntrea(env, limits, antrea);
-  const agent = await env.fleet.start(env.node, ['--api-qps', String(limits.qps), '--api-burst', String(limits.burst)]);
+  const extra = which === 'variant' ? antrea.variantArgs : [];
+  const agent = await env.fleet.start(env.node, ['--api-qps', String(limits.qps), '--api-burst', String(limits.burst), ...extra]);
   await env.fleet.waitReady();
   return { child: agent.child, exited: agent.exited.then(() => undefined) };
 }
@@ -314,7 +321,7 @@ async function oneRun(env: BenchEnv, spec: RunSpec, parallel: number, antrea: An
     await sleep(SETTLE_MS);
     const pid = agent.child.pid!;
     const watch = await watchAnnotations(cluster, pods.length, 300_000);
-    const before = which === 'ours' ? await oursCounters(env) : undefined;
+    const before = which === 'antrea' ? undefined : await oursCounters(env);
     const cpu0 = treeCpu(pid);
     const api0 = apiserverCpu(env);
     const t0 = performance.now();
@@ -460,6 +467,8 @@ export interface CompareOptions {
   readonly name: string;
   readonly parallel: number;
   readonly antreaBin: string;
+  /** When non-empty: after each pair, npl-agent once more with these flags too (in the tables, not the figures). */
+  readonly variantArgs?: readonly string[];
   /** When set: one more npl-agent run per setting under node --cpu-prof, profiles under this dir. */
   readonly cpuProfDir?: string;
 }
@@ -483,12 +492,14 @@ export function runCompareBench(opts: CompareOptions): Promise<CompareOutcome> {
     const logFile = path.join(os.tmpdir(), `${opts.name}-antrea-npl.log`);
     writeFileSync(logFile, '');
     log(`Antrea NPL log: ${logFile}`);
-    const antrea = { bin: opts.antreaBin, kubeconfig, logFile };
+    const variantArgs = opts.variantArgs ?? [];
+    const antrea = { bin: opts.antreaBin, kubeconfig, logFile, variantArgs };
     const rows: CompareRow[] = [];
     for (let run = 1; run <= opts.runs; run++) {
       for (const [s, limits] of opts.limits.entries()) {
-        for (const [i, which] of pairOrder(run, s).entries()) {
-          log(`run ${run}/${opts.runs}, ${limitsLabel(limits)}, ${which}: creating Service selecting ${opts.pods} pods`);
+        const order: Which[] = [...pairOrder(run, s), ...(variantArgs.length ? (['variant'] as const) : [])];
+        for (const [i, which] of order.entries()) {
+          log(`run ${run}/${opts.runs}, ${limitsLabel(limits)}, ${which === 'variant' ? `ours ${variantArgs.join(' ')}` : which}: creating Service selecting ${opts.pods} pods`);
           rows.push(await oneRun(env, { which, limits, run, position: i + 1 }, opts.parallel, antrea));
         }
       }
@@ -560,7 +571,13 @@ function settingFigures(rows: readonly CompareRow[], limits: Limits, pods: numbe
   ];
 }
 
-function runsTable(rows: readonly CompareRow[], pods: number, baselineName: string): Table {
+/** The name of an agent in the tables. */
+function agentName(which: Which, baselineName: string, variantArgs: readonly string[]): string {
+  if (which === 'antrea') return baselineName;
+  return which === 'ours' ? 'npl-agent' : `npl-agent ${variantArgs.join(' ')}`;
+}
+
+function runsTable(rows: readonly CompareRow[], pods: number, name: (w: Which) => string): Table {
   return {
     title: 'Every run (run.position: position 1 went first in its pair)',
     columns: [
@@ -580,7 +597,7 @@ function runsTable(rows: readonly CompareRow[], pods: number, baselineName: stri
     ],
     rows: rows.map((r) => [
       limitsLabel(r.limits),
-      r.which === 'antrea' ? baselineName : 'npl-agent',
+      name(r.which),
       `${r.run}.${r.position}`,
       r.firstS,
       r.annotatedS,
@@ -597,14 +614,15 @@ function runsTable(rows: readonly CompareRow[], pods: number, baselineName: stri
 }
 
 /** Per setting: the limiter's floor for `pods` PATCHes, and each agent's medians of first, last and last − first. */
-function floorTable(rows: readonly CompareRow[], limits: readonly Limits[], pods: number, baselineName: string): Table {
+function floorTable(rows: readonly CompareRow[], limits: readonly Limits[], pods: number, name: (w: Which) => string): Table {
   const out: (string | number)[][] = [];
   for (const l of limits) {
-    for (const which of ['antrea', 'ours'] as const) {
+    for (const which of ['antrea', 'ours', 'variant'] as const) {
       const at = rows.filter((r) => r.limits === l && r.which === which);
+      if (!at.length) continue;
       out.push([
         limitsLabel(l),
-        which === 'antrea' ? baselineName : 'npl-agent',
+        name(which),
         round3(limiterFloorS(pods, l)),
         median(at.map((r) => r.firstS)),
         median(at.map((r) => r.annotatedS)),
@@ -640,6 +658,7 @@ export interface ResultMeta {
   readonly limits: readonly Limits[];
   readonly version: string;
   readonly command: string;
+  readonly variantArgs?: readonly string[];
 }
 
 /** The result body of the benchmark contract (docs/benchmarks/results/agent.antrea-compare.json), without the run frame. */
@@ -647,6 +666,10 @@ export function resultBody(outcome: CompareOutcome, compat: CompatReport, o: Res
   const { rows, profiles } = outcome;
   const baselineName = `Antrea ${o.version} NodePortLocal`;
   const settings = o.limits.map(limitsLabel).join(' and ');
+  const name = (w: Which): string => agentName(w, baselineName, o.variantArgs ?? []);
+  const variant = o.variantArgs?.length
+    ? ` After each pair, npl-agent runs once more with \`${o.variantArgs.join(' ')}\` (the "${name('variant')}" rows of the tables; not in the figures, and always third, so not ordered fairly against the pair).`
+    : '';
   return {
     id: 'agent.antrea-compare',
     title: `npl-agent against Antrea's own NodePortLocal: a new Service selecting ${o.pods} pods on one node`,
@@ -656,12 +679,12 @@ export function resultBody(outcome: CompareOutcome, compat: CompatReport, o: Res
     description: [
       `Antrea's NodePortLocal controller (${o.version}, pkg/agent/nodeportlocal unchanged, built from source by \`packages/agent/bench/antrea-npl/build.sh\` and wired as antrea-agent wires it: node-filtered Pod informer, Service informer, 4 workers, default range 61000-62000, iptables rules) and npl-agent (nftables, 4 workers), each alone in the node's network namespace of the same 1-node local cluster, as the same ServiceAccount and with the same API client limits, at each of ${settings}. Antrea takes them as client-go's \`QPS\`/\`Burst\` (a token bucket that starts full; every request of its clientset, watches and LISTs included, takes a token); npl-agent as \`--api-qps\`/\`--api-burst\` (a GCRA bucket with the same schedule: \`burst\` at once, then one per 1/QPS; only annotation PATCHes take a token).`,
       `Set-up (not timed): ${o.pods} Running pods on the node; the agent is started and synced, then ${SETTLE_MS / 1000} s pass (a full token bucket), and a pod watch is opened. Timed: from creating the Service until the watch has seen the first and then every pod's complete annotation, and until every node port answers with the right pod name from the outside namespace. CPU: the agent's user+system seconds from Service creation until all were annotated, from /proc: the agent process itself, and its helper processes (Antrea: the iptables/iptables-restore runs it waits for; ours: the long-lived \`nft -j -i\` session, read live); the API server's over the same span. npl-agent's reconciles and PATCHes come from its /metrics, from Service creation until every port answered.`,
-      `Between measurements the Service is deleted, all annotations are awaited gone, the agent is stopped and Antrea's iptables chain is removed. Each run measures both agents back to back at each setting; which goes first alternates from run to run and setting to setting (${o.runs} runs of each agent per setting).`,
+      `Between measurements the Service is deleted, all annotations are awaited gone, the agent is stopped and Antrea's iptables chain is removed. Each run measures both agents back to back at each setting; which goes first alternates from run to run and setting to setting (${o.runs} runs of each agent per setting).${variant}`,
     ].join('\n\n'),
     figures: o.limits.flatMap((l) => settingFigures(rows, l, o.pods, baselineName)),
     tables: [
-      floorTable(rows, o.limits, o.pods, baselineName),
-      runsTable(rows, o.pods, baselineName),
+      floorTable(rows, o.limits, o.pods, name),
+      runsTable(rows, o.pods, name),
       {
         title: 'Annotation compatibility (last run of each)',
         columns: ['pods compared', 'byte-identical', 'same fields and order except nodePort', 'fields only in Antrea', 'fields only in ours', 'same set of node ports'],
@@ -689,7 +712,8 @@ export async function runAndRecord(opts: CompareOptions & { write: boolean; comm
   const outcome = await runCompareBench(opts);
   const last = (w: Which): ReadonlyMap<string, string> => outcome.rows.filter((r) => r.which === w).at(-1)?.annotations ?? new Map<string, string>();
   const compat = compareAnnotations(last('antrea'), last('ours'));
-  const body = resultBody(outcome, compat, { pods: opts.pods, runs: opts.runs, limits: opts.limits, version: antreaVersion(opts.antreaBin), command: opts.command });
+  const meta = { pods: opts.pods, runs: opts.runs, limits: opts.limits, version: antreaVersion(opts.antreaBin), command: opts.command, variantArgs: opts.variantArgs ?? [] };
+  const body = resultBody(outcome, compat, meta);
   const result: BenchResult = { ...run.finish(), ...body };
   if (opts.write) writeResult(result);
   const load = `load average ${result.machine.loadavgStart} at start, ${result.machine.loadavgEnd} at end`;
@@ -703,6 +727,7 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '3' },
       limits: { type: 'string', default: DEFAULT_LIMITS },
       'cpu-prof': { type: 'string' },
+      'variant-args': { type: 'string', default: '' },
       'agent-args': { type: 'string', default: DEFAULT_AGENT_ARGS },
       'antrea-bin': { type: 'string' },
       name: { type: 'string', default: 'nplbench11' },
@@ -716,11 +741,14 @@ async function main(): Promise<void> {
   const limits = parseLimits(values.limits);
   const antreaBin = antreaBinary(values['antrea-bin']);
   const prof = values['cpu-prof'] ? ' --cpu-prof DIR' : '';
-  const command = `node packages/agent/dist-bench/bench/antrea-compare.js --pods ${values.pods} --runs ${values.runs} --limits ${values.limits}${prof}`;
+  const variantArgs = splitArgs(values['variant-args']);
+  const variant = variantArgs.length ? ` --variant-args="${variantArgs.join(' ')}"` : '';
+  const command = `node packages/agent/dist-bench/bench/antrea-compare.js --pods ${values.pods} --runs ${values.runs} --limits ${values.limits}${prof}${variant}`;
   const out = await runAndRecord({
     pods: Number(values.pods),
     runs: Number(values.runs),
     limits,
+    variantArgs,
     agentArgs,
     name: values.name,
     parallel: Number(values.parallel),
