@@ -13,7 +13,7 @@ import { rolloutResult, rolloutTable, runRolloutBench } from './service-rollout.
 import { DEFAULT_AGENT_ARGS, splitArgs } from './cluster-setup.js';
 import { churnBenchAndWrite, parseDuration } from './churn.js';
 import { runMemoryBench } from './memory.js';
-import { antreaBinary, runAndRecord } from './antrea-compare.js';
+import { antreaBinary, DEFAULT_LIMITS, parseLimits, runAndRecord } from './antrea-compare.js';
 
 const HELP = `Usage: pnpm --filter @npl/agent bench [-- options]   (as root; = node dist-bench/bench/run.js)
 Runs the npl-agent benchmarks one after the other, prints a markdown table for each and writes
@@ -76,8 +76,8 @@ const RUNNERS: Record<Bench, (o: Options) => Promise<string[]>> = {
   },
   'antrea-compare': async (o) => {
     if (!o.antrea) return ["## 7. Antrea's own NodePortLocal: skipped (give --antrea or $ANTREA_NPL)"];
-    const command = 'node packages/agent/dist-bench/bench/antrea-compare.js --pods 500 --runs 3';
-    const opts = { pods: 500, runs: o.runs, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbench11', parallel: 25, antreaBin: antreaBinary(), write: true, command };
+    const command = `node packages/agent/dist-bench/bench/antrea-compare.js --pods 500 --runs ${o.runs} --limits ${DEFAULT_LIMITS}`;
+    const opts = { pods: 500, runs: o.runs, limits: parseLimits(DEFAULT_LIMITS), agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbench11', parallel: 25, antreaBin: antreaBinary(), write: true, command };
     return ["## 7. Antrea's own NodePortLocal against npl-agent, 500 Pods", await runAndRecord(opts)];
   },
   memory: async () => ['## 6. Memory with 1,000 local Pods and 10,000 Services', await runMemoryBench({ pods: 1_000, services: 10_000, steadyS: 60, name: 'nplbench6', write: true })],

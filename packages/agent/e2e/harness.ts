@@ -13,8 +13,9 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { Cluster, ClusterNode } from '@npl/cluster';
 import { AGENT_IDENTITY, agentCli, agentNodeArgs, serviceAccountKubeconfig } from '@npl/cluster';
 import { eventually } from '@npl/runtime';
-import type { CompleteNplEntry, DnatMapping } from '@npl/core';
-import { isCompleteNplEntry, NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY, parseNftRuleset, parseNplAnnotation } from '@npl/core';
+import type { CompleteNplEntry, DnatMapping, IPFamily } from '@npl/core';
+import { DEFAULT_IPTABLES_CHAIN, isCompleteNplEntry, NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY, parseNftRuleset, parseNplAnnotation } from '@npl/core';
+import { parseSavedChain } from '../src/dataplane/iptables-save.js';
 
 export const NS = 'default';
 
@@ -262,4 +263,44 @@ export async function waitPodRunning(cluster: Cluster, name: string): Promise<V1
     60_000,
     `pod ${name} running`,
   );
+}
+
+/** The agent's `--dataplane` values. */
+export type DataplaneKind = 'nftables' | 'iptables';
+
+/** Agent flags selecting `dataplane` (nftables is the default, so no flag). */
+export function dataplaneArgs(dataplane: DataplaneKind): string[] {
+  return dataplane === 'nftables' ? [] : ['--dataplane', 'iptables'];
+}
+
+/**
+ * The node's iptables chain of `family` (Antrea's ANTREA-NODE-PORT-LOCAL in nat), read with
+ * `iptables-nft-save`/`ip6tables-nft-save -t nat`: the backend the agent picks on these nodes, which
+ * carry no kubelet chains. `exists` false when the chain is not declared.
+ */
+export async function iptablesChainOf(cluster: Cluster, node: ClusterNode, family: IPFamily): Promise<{ exists: boolean; mappings: DnatMapping[] }> {
+  const save = family === 'IPv4' ? 'iptables-nft-save' : 'ip6tables-nft-save';
+  const saved = parseSavedChain(await cluster.exec(node.netns, [save, '-t', 'nat']), DEFAULT_IPTABLES_CHAIN, family);
+  return { exists: saved.chainExists, mappings: saved.mappings };
+}
+
+/** One UDP conntrack entry of the node, as `conntrack -L` shows it. */
+export interface UdpFlow {
+  /** Original direction: the client's address and source port. */
+  readonly src: string;
+  readonly sport: number;
+  /** Reply direction's source: the node itself when the flow was not DNATed, else the pod. */
+  readonly replySrc: string;
+}
+
+const FLOW = /src=(\S+) dst=\S+ sport=(\d+) dport=\d+ .*?src=(\S+) dst=\S+ sport=\d+ dport=\d+/;
+
+/** The node's UDP conntrack entries whose original destination port is `nodePort`. */
+export async function udpFlows(cluster: Cluster, node: ClusterNode, nodePort: number): Promise<UdpFlow[]> {
+  const out = await cluster.exec(node.netns, ['conntrack', '-L', '-p', 'udp', '--orig-port-dst', String(nodePort)]);
+  return out
+    .split('\n')
+    .map((line) => FLOW.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ src: m[1]!, sport: Number(m[2]), replySrc: m[3]! }));
 }

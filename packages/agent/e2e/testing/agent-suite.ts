@@ -19,8 +19,9 @@ export interface AgentSuite {
   readonly service: (name: string, selector: Record<string, string>, ports: Parameters<typeof createService>[3], extra?: Parameters<typeof createService>[4]) => Promise<void>;
 }
 
-export function agentSuite(get: () => Cluster, timeoutMs: number): AgentSuite {
-  const fleet = new AgentFleet(get);
+/** `args`: agent flags of every start (e.g. `--dataplane iptables`). */
+export function agentSuite(get: () => Cluster, timeoutMs: number, args: readonly string[] = []): AgentSuite {
+  const fleet = new AgentFleet(get, args);
   const node = () => get().nodes[1]!;
   const created: { pods: string[]; services: string[] } = { pods: [], services: [] };
 

@@ -7,7 +7,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { Cluster, ClusterNode } from '@npl/cluster';
 import type { CompleteNplEntry, DnatMapping, IPFamily } from '@npl/core';
 import { ipFamilyOf, parseNftRuleset } from '@npl/core';
-import { otherNode } from '../harness.js';
+import { iptablesChainOf, otherNode } from '../harness.js';
 
 const NFT_FAMILY: Record<IPFamily, string> = { IPv4: 'ip', IPv6: 'ip6' };
 
@@ -51,21 +51,28 @@ export async function requestTo(cluster: Cluster, netns: string, ip: string, por
   }
 }
 
+/** What a node's dataplane of `family` maps ([] when it has no table or chain of that family). */
+export type RulesReader = (cluster: Cluster, node: ClusterNode, family: IPFamily) => Promise<DnatMapping[]>;
+
+/** The mappings of the node's iptables chain of `family` (the `--dataplane iptables` agent's). */
+export const iptablesMappingsOf: RulesReader = async (cluster, node, family) => (await iptablesChainOf(cluster, node, family)).mappings;
+
 /**
  * Antrea's e2e check of one mapping of either family: the entry's nodeIP is the node's address of
- * its family, that family's table maps it to the Pod's address of the family, a socket of the
- * family holds the port, and traffic from another node (when there is one) and from outside to
- * nodeIP:nodePort reaches the Pod. Returns the problems found ([] when it works).
+ * its family, that family's table (or chain: `readRules`, default the nftables dataplane's) maps it
+ * to the Pod's address of the family, a socket of the family holds the port, and traffic from
+ * another node (when there is one) and from outside to nodeIP:nodePort reaches the Pod. Returns the
+ * problems found ([] when it works).
  */
-export async function familyMappingProblems(cluster: Cluster, node: ClusterNode, pod: V1Pod, entry: CompleteNplEntry): Promise<string[]> {
+export async function familyMappingProblems(cluster: Cluster, node: ClusterNode, pod: V1Pod, entry: CompleteNplEntry, readRules: RulesReader = nftMappingsOf): Promise<string[]> {
   const family = entry.ipFamily;
   const problems: string[] = [];
   const podIP = podIPOf(pod, family);
   const nodeIP = nodeIPOf(node, family);
   if (entry.nodeIP !== nodeIP) problems.push(`${family} nodeIP ${entry.nodeIP}, want ${nodeIP}`);
-  const rules = await nftMappingsOf(cluster, node, family);
+  const rules = await readRules(cluster, node, family);
   if (!rules.some((m) => m.family === family && m.nodePort === entry.nodePort && m.protocol === entry.protocol && m.podIP === podIP && m.podPort === entry.podPort)) {
-    problems.push(`no ${family} nft mapping ${entry.protocol}/${entry.nodePort} -> ${podIP}:${entry.podPort} on ${node.name}`);
+    problems.push(`no ${family} dataplane mapping ${entry.protocol}/${entry.nodePort} -> ${podIP}:${entry.podPort} on ${node.name}`);
   }
   if (!(await socketHeldOf(cluster, node, entry.nodePort, entry.protocol, family))) problems.push(`${family} ${entry.protocol} port ${entry.nodePort} not held on ${node.name}`);
   const name = pod.metadata?.name ?? '';
