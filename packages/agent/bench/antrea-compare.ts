@@ -37,7 +37,7 @@ import { Watch } from '@kubernetes/client-node';
 import type { BenchResult, Figure, Goal, Table } from '@npl/benchkit';
 import { beginRun, median, writeResult } from '@npl/benchkit';
 import type { Cluster } from '@npl/cluster';
-import { AGENT_IDENTITY, serviceAccountKubeconfig } from '@npl/cluster';
+import { AGENT_IDENTITY, agentCli, agentNodeArgs, serviceAccountKubeconfig } from '@npl/cluster';
 import { isCompleteNplEntry, NPL_ANNOTATION_KEY, parseNplAnnotation } from '@npl/core';
 import type { BenchEnv, ReconcileStats } from './cluster-setup.js';
 import {
@@ -510,12 +510,13 @@ export function runCompareBench(opts: CompareOptions): Promise<CompareOutcome> {
         const dir = path.join(opts.cpuProfDir, `qps${limits.qps}-burst${limits.burst}`);
         rmSync(dir, { recursive: true, force: true });
         mkdirSync(dir, { recursive: true });
-        env.fleet.build = { ...env.fleet.build, nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] };
+        const plain = env.fleet.build;
+        env.fleet.build = { ...plain, nodeArgs: [...agentNodeArgs(plain.cli ?? agentCli()), '--cpu-prof', `--cpu-prof-dir=${dir}`] };
         log(`profiled run of npl-agent at ${limitsLabel(limits)} (not in the figures), profile in ${dir}`);
         try {
           await oneRun(env, { which: 'ours', limits, run: 0, position: 0 }, opts.parallel, antrea);
         } finally {
-          env.fleet.build = { ...env.fleet.build, nodeArgs: [] };
+          env.fleet.build = plain;
         }
         profiles.set(limitsLabel(limits), summarizeProfileDir(dir));
       }
