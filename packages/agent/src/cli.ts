@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --heap-growing-percent=20
+#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
 /**
  * `npl-agent [options]` runs the agent; `npl-agent uninstall [options]` removes its rules and
  * this node's annotations. Exit codes: 0 done, 1 runtime failure, 2 invalid configuration (flags, or

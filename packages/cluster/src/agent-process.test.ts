@@ -3,7 +3,7 @@ import { shebangNodeArgs } from './agent-process.js';
 
 describe('shebangNodeArgs', () => {
   it('reads the node flags of env -S and of a direct node interpreter', () => {
-    expect(shebangNodeArgs('#!/usr/bin/env -S node --max-semi-space-size=1 --heap-growing-percent=20')).toEqual(['--max-semi-space-size=1', '--heap-growing-percent=20']);
+    expect(shebangNodeArgs('#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size')).toEqual(['--max-semi-space-size=1', '--optimize-for-size']);
     expect(shebangNodeArgs('#!/usr/local/bin/node --a')).toEqual(['--a']);
   });
 
