@@ -9,6 +9,7 @@ export * from './health.js';
 export * from './rate-limiter.js';
 export * from './poll.js';
 export * from './errors.js';
+export * from './api-timeout.js';
 export * from './events.js';
 export * from './manager.js';
 export * from './runnables.js';
