@@ -16,7 +16,7 @@ class EventSink {
   failNext: Error | undefined;
   hung = false;
   readonly core: ApiEventRecorderOptions['core'] = {
-    createNamespacedEvent: async (param, options) => {
+    createNamespacedEvent: (param, options) => {
       const err = this.failNext;
       this.failNext = undefined;
       if (err) return Promise.reject(err);
@@ -78,7 +78,7 @@ describe('ApiEventRecorder', () => {
     for (const m of ['a', 'b', 'c', 'd']) rec.record(pod, 'Warning', 'Reason', m);
     expect(rec.pending()).toBe(2);
     expect(dropped).toEqual(['overload', 'overload']);
-    await eventually(async () => rec.pending() === 0, 5_000, 'the hung writes time out');
+    await eventually(() => Promise.resolve(rec.pending() === 0), 5_000, 'the hung writes time out', 20);
     expect(dropped).toEqual(['overload', 'overload', 'timeout', 'timeout']);
     sink.hung = false;
     // Dropped for overload: never sent, so not deduplicated; timed out: dropped, not retried.
