@@ -19,11 +19,11 @@ import {
   informersRunnable,
   kubeListWatch,
   Manager,
-  withApiTimeout,
   periodicRunnable,
   realClock,
   serverRunnable,
   TokenBucket,
+  withApiTimeout,
   workersRunnable,
   WorkQueue,
 } from '@npl/runtime';
