@@ -3,31 +3,43 @@
  * started, and the API server hung (SIGSTOP) until the agent notices, then resumed. Throughout, a
  * client in the outside namespace loops through the node ports: not one request may fail. The agent
  * is the same process before and after, its /readyz goes unready while the API server is away
- * (README "Health": no successful list for --unready-after) and ready again after; mappings keep
- * their node ports, rules and sockets; a Pod created after recovery is mapped; no annotation entry
- * or Event is duplicated.
+ * (README "Health": no successful list for --unready-after) and ready again after, its /healthz never
+ * fails; mappings keep their node ports, rules and sockets; a Pod created after recovery is mapped; no
+ * annotation entry or Event is duplicated. During the hang, annotation PATCHes are in flight (arranged
+ * with --api-qps 1): they time out and are retried, so no worker stays stuck (the stall check of
+ * /healthz, --stall-limit, would fail otherwise) and every Pod is annotated after the thaw, each with
+ * its own node port. The recovery times are logged (docs/operations.md "Health endpoints").
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import type { Cluster, ClusterNode } from '@npl/cluster';
 import { describeWithCluster } from '@npl/cluster/testing';
 import { eventually } from '@npl/runtime';
-import { AgentFleet, core, createPod, createService, NS, nftMappings, readyz, request, socketHeld, waitAnnotation, waitPodRunning } from './harness.js';
+import { AgentFleet, annotation, core, createPod, createService, healthz, NS, nftMappings, readyz, request, socketHeld, waitAnnotation, waitPodRunning } from './harness.js';
 import { startLoopClient } from '../bench/cluster-setup.js';
 import { processFootprint } from './testing/churn.js';
 
 const T = 600_000;
 const OUTAGE_MS = 60_000;
 const UNREADY_AFTER = '15s';
+// Below the hang's length (the hung watch is named after 75 s at the earliest), above the 30 s PATCH deadline.
+const STALL_LIMIT = '45s';
 const PODS = ['web-0', 'web-1', 'web-2'];
+// Created just before the hang: with one annotation PATCH a second, most are written during it.
+const HANG_PODS = Array.from({ length: 12 }, (_, i) => `hang-${i}`);
 
-/** Polls /readyz every 250 ms and records each change (time, ok). */
-function watchReadiness(node: ClusterNode): { transitions: { at: number; ok: boolean }[]; stop(): Promise<void> } {
+interface ProbeWatch {
+  readonly transitions: { at: number; ok: boolean }[];
+  stop(): Promise<void>;
+}
+
+/** Polls /readyz (or /healthz) every 250 ms and records each change (time, ok). */
+function watchProbe(node: ClusterNode, probe: typeof readyz = readyz): ProbeWatch {
   const transitions: { at: number; ok: boolean }[] = [];
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
-      const { ok } = await readyz(node);
+      const { ok } = await probe(node);
       if (transitions[transitions.length - 1]?.ok !== ok) transitions.push({ at: Date.now(), ok });
       await sleep(250);
     }
@@ -59,8 +71,26 @@ async function eventCounts(c: Cluster): Promise<Record<string, number>> {
   return out;
 }
 
+/** Seconds from `from` to the first transition to `ok` after it, for the log ('-' when there is none). */
+function secondsTo(w: ProbeWatch, ok: boolean, from: number): string {
+  const t = w.transitions.find((x) => x.ok === ok && x.at > from);
+  return t ? ((t.at - from) / 1_000).toFixed(1) : '-';
+}
+
+/** The transitions as `+12.3s ok` relative to `from`, for the log. */
+function timeline(w: ProbeWatch, from: number): string {
+  return w.transitions.map((t) => `${((t.at - from) / 1_000).toFixed(1)}s ${t.ok ? 'ok' : 'failing'}`).join(', ');
+}
+
+/** How many of `pods` carry an annotation entry. */
+async function annotatedCount(c: Cluster, pods: readonly string[]): Promise<number> {
+  let n = 0;
+  for (const p of pods) if ((await annotation(c, p)).length > 0) n++;
+  return n;
+}
+
 describeWithCluster('npl-agent: API server outage and hang', { name: 'nploutage', nodes: 1, ipFamily: 'ipv4' }, (get) => {
-  const fleet = new AgentFleet(get, ['--unready-after', UNREADY_AFTER]);
+  const fleet = new AgentFleet(get, ['--unready-after', UNREADY_AFTER, '--stall-limit', STALL_LIMIT, '--api-qps', '1', '--api-burst', '1']);
   const node = (): ClusterNode => get().nodes[0]!;
   let ports: Record<string, number[]>;
   let pid: number | undefined;
@@ -108,7 +138,8 @@ describeWithCluster('npl-agent: API server outage and hang', { name: 'nploutage'
     const c = get();
     const pairs = PODS.map((p) => [ports[p]![0]!, p] as [number, string]);
     const client = await startLoopClient(c.outsideNetns, node().ip, pairs, 1, 5_000);
-    const readiness = watchReadiness(node());
+    const readiness = watchProbe(node());
+    const liveness = watchProbe(node(), healthz);
     let stoppedAt = 0;
     let startedAt = 0;
     try {
@@ -124,26 +155,33 @@ describeWithCluster('npl-agent: API server outage and hang', { name: 'nploutage'
       await sleep(3_000); // the client keeps looping a little after recovery
     } finally {
       await readiness.stop();
+      await liveness.stop();
     }
     const loop = await client.stop();
-    const readyAgain = readiness.transitions.find((t) => t.ok && t.at > startedAt)!;
-    const unready = readiness.transitions.find((t) => !t.ok && t.at > stoppedAt)!;
     process.stderr.write(
-      `outage: ${loop.ok} requests ok, ${loop.failed} failed, longest gap ${Math.round(loop.maxGapMs)} ms; unready ${((unready.at - stoppedAt) / 1_000).toFixed(1)} s after the stop, ready ${((readyAgain.at - startedAt) / 1_000).toFixed(1)} s after the start\n`,
+      `outage: ${loop.ok} requests ok, ${loop.failed} failed, longest gap ${Math.round(loop.maxGapMs)} ms; unready ${secondsTo(readiness, false, stoppedAt)} s after the stop, ready ${secondsTo(readiness, true, startedAt)} s after the start; /readyz ${timeline(readiness, stoppedAt)}; /healthz ${timeline(liveness, stoppedAt)}\n`,
     );
     expect(loop.failures).toEqual([]);
     expect(loop.failed).toBe(0);
     expect(loop.ok).toBeGreaterThan(10);
     expect(readiness.transitions.map((t) => t.ok)).toEqual([true, false, true]);
+    expect(readiness.transitions[2]!.at).toBeGreaterThan(startedAt);
+    expect(liveness.transitions.map((t) => t.ok)).toEqual([true]);
     await expectUntouched(c, 'web-after-outage');
   }, T);
 
-  it('API server hung (SIGSTOP): the agent notices (watch and list time out), /readyz drops; resumed, it recovers in place', async () => {
+  it('API server hung (SIGSTOP) during annotation PATCHes: no worker stuck, /healthz never fails, /readyz drops; resumed, every Pod is annotated and the agent recovers in place', async () => {
     const c = get();
     const pairs = PODS.map((p) => [ports[p]![0]!, p] as [number, string]);
     await eventually(async () => (await readyz(node())).ok, 60_000, 'ready before the hang');
     const client = await startLoopClient(c.outsideNetns, node().ip, pairs, 1, 5_000);
-    const readiness = watchReadiness(node());
+    const readiness = watchProbe(node());
+    const liveness = watchProbe(node(), healthz);
+    await Promise.all(HANG_PODS.map((name) => createPod(c, { name, node: node().name, labels: { app: 'web' }, ports: [{ containerPort: 80 }] })));
+    await Promise.all(HANG_PODS.map((name) => waitPodRunning(c, name)));
+    // Rules come before the annotation: once every hang-* Pod has its rule, the agent has seen them all.
+    await eventually(async () => (await nftMappings(c, node())).length === PODS.length + HANG_PODS.length, 60_000, 'the rules of every hang-* Pod');
+    const annotatedBefore = await annotatedCount(c, HANG_PODS);
     const frozenAt = Date.now();
     let thawedAt = 0;
     try {
@@ -155,19 +193,30 @@ describeWithCluster('npl-agent: API server outage and hang', { name: 'nploutage'
       thawedAt = Date.now();
       await c.controlPlane.thaw('apiserver');
     }
+    let annotated: Record<string, number[]> = {};
     try {
       await eventually(async () => (await readyz(node())).ok, 180_000, '/readyz ready again', 250);
+      annotated = await nodePorts(c, HANG_PODS);
     } finally {
       await readiness.stop();
+      await liveness.stop();
     }
     const loop = await client.stop();
-    const unready = readiness.transitions.find((t) => !t.ok)!;
-    const readyAgain = readiness.transitions.find((t) => t.ok && t.at > thawedAt)!;
     process.stderr.write(
-      `hang: ${loop.ok} requests ok, ${loop.failed} failed; unready ${((unready.at - frozenAt) / 1_000).toFixed(1)} s after the freeze, ready ${((readyAgain.at - thawedAt) / 1_000).toFixed(1)} s after the thaw\n`,
+      `hang: ${loop.ok} requests ok, ${loop.failed} failed; ${HANG_PODS.length - annotatedBefore} of ${HANG_PODS.length} Pods to annotate at the freeze; unready ${secondsTo(readiness, false, frozenAt)} s after the freeze, ready ${secondsTo(readiness, true, thawedAt)} s after the thaw; /readyz ${timeline(readiness, frozenAt)}; /healthz ${timeline(liveness, frozenAt)} (thaw at ${((thawedAt - frozenAt) / 1_000).toFixed(1)}s)\n`,
     );
     expect(loop.failed).toBe(0);
+    // The arrangement: annotation PATCHes were still to be sent when the API server stopped.
+    expect(annotatedBefore).toBeLessThan(HANG_PODS.length);
     expect(readiness.transitions.map((t) => t.ok)).toEqual([true, false, true]);
+    expect(readiness.transitions[2]!.at).toBeGreaterThan(thawedAt);
+    expect(liveness.transitions.map((t) => t.ok)).toEqual([true]);
+    // Every Pod annotated once, each with a node port of its own.
+    const all = [...Object.values(ports), ...Object.values(annotated)].flat();
+    expect(new Set(all).size).toBe(PODS.length + HANG_PODS.length);
+    expect(Object.values(annotated).map((p) => p.length)).toEqual(HANG_PODS.map(() => 1));
+    await Promise.all(HANG_PODS.map((name) => core(c).deleteNamespacedPod({ name, namespace: NS, gracePeriodSeconds: 0 })));
+    await eventually(async () => (await nftMappings(c, node())).length === PODS.length, 60_000, 'mappings of the hang-* Pods removed');
     await expectUntouched(c, 'web-after-hang');
   }, T);
 });

@@ -11,7 +11,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { IPFamily, MappingRules, PortReserver } from '@npl/core';
 import { ephemeralOverlap, formatPortRange, IP_FAMILIES, planRestore, PortTable, restoreBackoff } from '@npl/core';
-import type { Clock, EventRecorder, HealthCheck, ListWatchSource, Logger, PeriodicRunnable, Runnable, ServerRunnable } from '@npl/runtime';
+import type { ApiReachability, Clock, EventRecorder, HealthCheck, ListWatchSource, Logger, PeriodicRunnable, Runnable, ServerRunnable } from '@npl/runtime';
 import {
   ApiEventRecorder,
   createHealthServer,
@@ -23,6 +23,7 @@ import {
   realClock,
   serverRunnable,
   TokenBucket,
+  withApiTimeout,
   workersRunnable,
   WorkQueue,
 } from '@npl/runtime';
@@ -43,6 +44,7 @@ import { ApiAnnotationWriter, apiMessage } from './kube/annotation-writer.js';
 import { registerMappingsRoute } from './mappings-route.js';
 import { reuseConnections } from './kube/connection-reuse.js';
 import { listInPages, PAGE_SIZE, slimListBody } from './kube/paged-list.js';
+import { apiServerReachability } from './kube/reachability.js';
 import { slimPod, slimService, slimSource } from './kube/slim.js';
 import type { AgentMetrics } from './metrics.js';
 import { createAgentMetrics } from './metrics.js';
@@ -121,8 +123,11 @@ interface Informers {
 
 function kubeSources(kc: KubeConfig, config: AgentConfig): AgentSources {
   const core = kc.makeApiClient(CoreV1Api);
-  const slimPodPages = { middleware: [slimListBody(slimPod)], middlewareMergeStrategy: 'append' as const };
-  const slimServicePages = { middleware: [slimListBody(slimService)], middlewareMergeStrategy: 'append' as const };
+  // Each page (and the Node read) has a deadline: a hung API server fails the list, the informer
+  // retries. List pages are slimmed before client-node deserializes them (kube/paged-list.ts).
+  const timed = withApiTimeout();
+  const slimPodPages = withApiTimeout(undefined, { middleware: [slimListBody(slimPod)], middlewareMergeStrategy: 'append' });
+  const slimServicePages = withApiTimeout(undefined, { middleware: [slimListBody(slimService)], middlewareMergeStrategy: 'append' });
   // Informers cache slim copies: only the fields the agent reads (kube/slim.ts); lists come in pages.
   return {
     pods: slimSource(
@@ -143,14 +148,15 @@ function kubeSources(kc: KubeConfig, config: AgentConfig): AgentSources {
     nodes: kubeListWatch(kc, {
       path: '/api/v1/nodes',
       fieldSelector: `metadata.name=${config.nodeName}`,
-      list: (o) => core.listNode(o),
+      list: (o) => core.listNode(o, timed),
     }),
   };
 }
 
-function createInformers(sources: AgentSources, config: AgentConfig, logger: Logger, clock: Clock): Informers {
+function createInformers(kube: KubeSides, config: AgentConfig, logger: Logger, clock: Clock): Informers {
+  const { sources, reachability } = kube;
   const onError = (err: unknown, context: string): void => logger.warn({ err: apiMessage(err), context }, 'Watch failed, relisting with backoff');
-  const common = { clock, relistMs: config.relistMs, onError };
+  const common = { clock, relistMs: config.relistMs, onError, ...(reachability ? { reachability } : {}) };
   return {
     pods: new Informer<V1Pod>({ ...common, name: 'pods', source: sources.pods }),
     services: new Informer<V1Service>({ ...common, name: 'services', source: sources.services }),
@@ -164,9 +170,11 @@ interface KubeSides {
   readonly sources: AgentSources;
   readonly annotations: AnnotationWriter;
   readonly events: EventRecorder;
+  /** Shared by the informers when they use the real API server (absent with overridden sources). */
+  readonly reachability?: ApiReachability;
 }
 
-function kubeSides(config: AgentConfig, logger: Logger, clock: Clock, overrides: AgentOverrides): KubeSides {
+function kubeSides(config: AgentConfig, logger: Logger, clock: Clock, metrics: AgentMetrics, overrides: AgentOverrides): KubeSides {
   const { sources, annotations, events } = overrides;
   if (sources && annotations && events) return { server: 'the API server', sources, annotations, events };
   const kc = overrides.kubeConfig ?? loadKubeConfig(config.kubeconfig);
@@ -176,6 +184,7 @@ function kubeSides(config: AgentConfig, logger: Logger, clock: Clock, overrides:
   return {
     server: kc.getCurrentCluster()?.server ?? 'the API server',
     sources: sources ?? kubeSources(kc, config),
+    ...(sources ? {} : { reachability: apiServerReachability(kc, clock, logger) }),
     annotations: annotations ?? new ApiAnnotationWriter(core, () => bucket.take()),
     events:
       events ??
@@ -185,6 +194,7 @@ function kubeSides(config: AgentConfig, logger: Logger, clock: Clock, overrides:
         host: config.nodeName,
         clock,
         onError: (err) => logger.debug({ err: apiMessage(err) }, 'Could not record Event'),
+        onDropped: (reason) => metrics.eventsDropped.inc({ reason }),
       }),
   };
 }
@@ -195,6 +205,7 @@ interface AgentParts {
   readonly clock: Clock;
   readonly overrides: AgentOverrides;
   readonly informers: Informers;
+  readonly reachability?: ApiReachability;
   readonly controller: NplController;
   readonly queue: WorkQueue<string>;
   readonly tables: Map<IPFamily, PortTable>;
@@ -287,7 +298,7 @@ function agentRunnables(p: AgentParts, server: Runnable, node: (signal: AbortSig
   const runnables: Runnable[] = [
     server,
     { name: 'preflight', group: 'servers', start: async (signal) => void (await node(signal)) },
-    informersRunnable('informers', [informers.pods, informers.services, informers.nodes]),
+    informersWithProbe(informersRunnable('informers', [informers.pods, informers.services, informers.nodes]), p.reachability),
     ...startupRunnables(p, create),
     workersRunnable({
       name: 'workers',
@@ -304,6 +315,18 @@ function agentRunnables(p: AgentParts, server: Runnable, node: (signal: AbortSig
   ];
   if (drift) runnables.push(drift);
   return runnables;
+}
+
+/** The informers' runnable; stopping it also ends the API server probe they share. */
+function informersWithProbe(inner: Runnable, reachability: ApiReachability | undefined): Runnable {
+  if (!reachability) return inner;
+  return {
+    ...inner,
+    async stop() {
+      await reachability.stop();
+      await inner.stop?.();
+    },
+  };
 }
 
 /** The drift-repair loop, absent with --verify-period 0. */
@@ -358,9 +381,9 @@ function failing(checks: readonly HealthCheck[]): boolean {
 export async function startAgent(config: AgentConfig, logger: Logger, overrides: AgentOverrides = {}): Promise<AgentHandle> {
   const clock = overrides.clock ?? realClock;
   const metrics = createAgentMetrics();
-  const kube = kubeSides(config, logger, clock, overrides);
-  const { sources, annotations, events } = kube;
-  const informers = createInformers(sources, config, logger, clock);
+  const kube = kubeSides(config, logger, clock, metrics, overrides);
+  const { annotations, events } = kube;
+  const informers = createInformers(kube, config, logger, clock);
   const allInformers = [informers.pods, informers.services, informers.nodes] as const;
   const queue = new WorkQueue<string>({ clock });
   const tables = new Map<IPFamily, PortTable>();
@@ -382,7 +405,7 @@ export async function startAgent(config: AgentConfig, logger: Logger, overrides:
   let ready = false;
   let stopping = false;
   const dataplaneHealth = new DataplaneHealth(clock, () => queue.failingKeys());
-  const base = { config, logger, clock, overrides, informers, controller, queue, tables, dataplanes, annotations, events, metrics, dataplaneHealth, reserver: overrides.reserver ?? new SocketPortReserver(), synced: false };
+  const base = { config, logger, clock, overrides, informers, ...(kube.reachability ? { reachability: kube.reachability } : {}), controller, queue, tables, dataplanes, annotations, events, metrics, dataplaneHealth, reserver: overrides.reserver ?? new SocketPortReserver(), synced: false };
   const create = familyFactory(base);
   const families = new FamilySync({
     tables,

@@ -6,7 +6,7 @@
  */
 import { isNplError } from '@npl/core';
 import { pino } from 'pino';
-import { createLogger, isRuntimeError } from '@npl/runtime';
+import { createLogger, isRuntimeError, withApiTimeout } from '@npl/runtime';
 import { startAgent } from './agent.js';
 import { missingNodeFlags } from './node-flags.js';
 import { AgentConfigError, HELP, parseAgentConfig } from './config.js';
@@ -22,7 +22,7 @@ async function probeAddress(config: AgentConfig, kc: KubeConfig): Promise<string
   try {
     let nodeIP = config.nodeIP;
     if (!nodeIP && config.healthAddress.startsWith(`${NODE_IP_HOST}:`)) {
-      nodeIP = nodeListenHost(await kc.makeApiClient(CoreV1Api).readNode({ name: config.nodeName }));
+      nodeIP = nodeListenHost(await kc.makeApiClient(CoreV1Api).readNode({ name: config.nodeName }, withApiTimeout()));
     }
     const address = resolveListenAddress(config.healthAddress, nodeIP);
     return address.replace(/^(0\.0\.0\.0)?:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');

@@ -29,6 +29,8 @@ export interface AgentMetrics {
   readonly conntrackFailures: Counter;
   /** Address families added to or removed from the dataplane while running, by family and op (add, remove). */
   readonly familyChanges: Counter;
+  /** Kubernetes Events not recorded, by reason (timeout, error, overload). */
+  readonly eventsDropped: Counter;
   readonly queueDepth: Gauge;
   readonly ready: Gauge;
 }
@@ -56,6 +58,7 @@ function agentMetrics(registry: Registry): AgentMetrics {
     conntrackDeleted: registry.counter('npl_agent_conntrack_entries_deleted_total', 'Stale UDP conntrack entries of node ports deleted after a mapping change.'),
     conntrackFailures: registry.counter('npl_agent_conntrack_cleanup_failures_total', 'Conntrack clean-ups that failed (logged, not retried).'),
     familyChanges: registry.counter('npl_agent_family_changes_total', 'Address families added to or removed from the dataplane at run time.'),
+    eventsDropped: registry.counter('npl_agent_events_dropped_total', 'Kubernetes Events not recorded, by reason (timeout, error, overload).'),
     queueDepth: registry.gauge('npl_agent_workqueue_depth', 'Pods waiting to be reconciled.'),
     ready: registry.gauge('npl_agent_ready', '1 while every /readyz check passes (recomputed at each scrape).'),
   };

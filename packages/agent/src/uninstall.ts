@@ -14,6 +14,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import type { IPFamily } from '@npl/core';
 import { IP_FAMILIES, NPL_ANNOTATION_KEY } from '@npl/core';
 import type { Logger } from '@npl/runtime';
+import { withApiTimeout } from '@npl/runtime';
 import type { AgentConfig } from './config.js';
 import type { Dataplane, DataplaneKind } from './dataplane/index.js';
 import { ApiAnnotationWriter } from './kube/annotation-writer.js';
@@ -80,7 +81,7 @@ async function removeDataplanes(configured: DataplaneKind, deps: UninstallDeps, 
 async function removeAnnotations(config: AgentConfig, kubeConfig: KubeConfig, logger: Logger, errors: string[]): Promise<number> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const writer = new ApiAnnotationWriter(core);
-  const pods = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${config.nodeName}` });
+  const pods = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${config.nodeName}` }, withApiTimeout());
   let removed = 0;
   for (const pod of pods.items) {
     if (pod.metadata?.annotations?.[NPL_ANNOTATION_KEY] === undefined) continue;

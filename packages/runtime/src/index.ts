@@ -1,6 +1,7 @@
 export * from './clock.js';
 export * from './backoff.js';
 export * from './workqueue.js';
+export * from './api-reachability.js';
 export * from './informer.js';
 export * from './metrics.js';
 export * from './process-metrics.js';
@@ -9,6 +10,7 @@ export * from './health.js';
 export * from './rate-limiter.js';
 export * from './poll.js';
 export * from './errors.js';
+export * from './api-timeout.js';
 export * from './events.js';
 export * from './manager.js';
 export * from './runnables.js';

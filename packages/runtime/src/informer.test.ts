@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import type { V1Pod } from '@kubernetes/client-node';
 import { FakeClock, flushMicrotasks } from './clock.js';
+import { ApiReachability } from './api-reachability.js';
+import type { ListWatchSource } from './informer.js';
 import { Informer } from './informer.js';
 import { FakeListWatch } from './testing/fake-list-watch.js';
 
@@ -247,6 +249,67 @@ describe('Informer', () => {
     source.upsert(pod('p2'));
     expect(events).toEqual(['add p1', 'add p2']);
     expect(errors).toEqual(['pods: add handler: handler bug', 'pods: add handler: handler bug']);
+    await informer.stop();
+  });
+
+  it('with a shared reachability, all informers relist within seconds of the API server coming back, not after their 30 s backoff', async () => {
+    const clock = new FakeClock();
+    let down = false;
+    const refused = (): Error => Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    const fakes = [0, 1, 2, 3].map(() => new FakeListWatch<V1Pod>());
+    // The API server as seen through the network: while down every list and watch is refused.
+    const reachable = (fake: FakeListWatch<V1Pod>): ListWatchSource<V1Pod> => ({
+      list: () => (down ? Promise.reject(refused()) : fake.list()),
+      watch: (rv, onEvent, onDone) => {
+        if (!down) return fake.watch(rv, onEvent, onDone);
+        onDone(refused());
+        return Promise.resolve({ abort: () => undefined });
+      },
+    });
+    const reach = new ApiReachability({ probe: () => Promise.resolve(!down), clock, random: () => 0.5 });
+    const backoff = { initialMs: 1_000, factor: 2, maxMs: 30_000 };
+    const informers = fakes.map(
+      (fake, i) =>
+        // The last one does not share the reachability: the behaviour before (client-go's backoff alone).
+        new Informer<V1Pod>({ name: `i${i}`, source: reachable(fake), clock, backoff, ...(i < 3 ? { reachability: reach } : {}) }),
+    );
+    for (const i of informers) i.start();
+    await flushMicrotasks();
+    expect(informers.every((i) => i.hasSynced())).toBe(true);
+    down = true;
+    for (const fake of fakes) fake.endWatches(refused());
+    await clock.advance(110_000); // backoffs at their 30 s cap (the last retry at 91 s, the next at 121 s)
+    expect(reach.state).toBe('unreachable');
+    expect(informers.every((i) => i.failures.failingForMs() > 0)).toBe(true);
+    const listsBefore = fakes.map((f) => f.lists);
+    down = false;
+    fakes[0]!.upsert(pod('p-new'));
+    // The next probe (<= 3 s) sees the recovery; each informer relists after its wake delay (<= 1 s).
+    await clock.advance(4_000);
+    expect(reach.recoveries).toBe(1);
+    expect(informers.slice(0, 3).map((i) => i.failures.failingForMs())).toEqual([0, 0, 0]);
+    expect(fakes.slice(0, 3).map((f, n) => f.lists - listsBefore[n]!)).toEqual([1, 1, 1]);
+    expect(informers[0]!.get('default/p-new')).toBeDefined();
+    // Without the shared signal the informer is still waiting out its backoff.
+    expect(informers[3]!.failures.failingForMs()).toBeGreaterThan(0);
+    await clock.advance(30_000);
+    expect(informers[3]!.failures.failingForMs()).toBe(0);
+    await Promise.all(informers.map((i) => i.stop()));
+    await reach.stop();
+  });
+
+  it('with a shared reachability, errors the API server answered (HTTP status) keep the backoff and start no probe', async () => {
+    const clock = new FakeClock();
+    const source = new FakeListWatch<V1Pod>();
+    let probes = 0;
+    const reach = new ApiReachability({ probe: () => (probes++, Promise.resolve(true)), clock, random: () => 0.5 });
+    const informer = new Informer<V1Pod>({ name: 'pods', source, clock, backoff: { initialMs: 1_000, factor: 2, maxMs: 30_000 }, reachability: reach });
+    source.failLists(3, Object.assign(new Error('Forbidden'), { code: 403 }));
+    informer.start();
+    await clock.advance(1_000 + 2_000 + 3_999);
+    expect([informer.hasSynced(), probes, reach.state]).toEqual([false, 0, 'reachable']);
+    await clock.advance(1);
+    expect(informer.hasSynced()).toBe(true);
     await informer.stop();
   });
 });

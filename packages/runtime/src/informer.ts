@@ -5,10 +5,15 @@
  * Backoff grows over consecutive failures and only resets once a watch has stayed up for
  * `healthyWatchMs`: a watch that fails (or answers 410) right after every successful list backs off
  * like a failing list instead of relisting in a loop (ADR 0007).
+ * With a shared `reachability`, a failure the API server did not answer (refused, reset, timed out)
+ * starts its probe, a successful list reports the server reachable, and a backoff ends early when the
+ * API server is seen to recover (api-reachability.ts), so an outage costs seconds after the server
+ * is back, not up to the backoff cap.
  * Handlers are called synchronously and never throw out of the informer.
  */
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { Watch } from '@kubernetes/client-node';
+import type { ApiReachability } from './api-reachability.js';
 import type { BackoffPolicy } from './backoff.js';
 import { backoffDelay } from './backoff.js';
 import type { Clock } from './clock.js';
@@ -46,6 +51,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   readonly backoff?: BackoffPolicy;
   /** A watch phase at least this long ends a failure streak (backoff starts again from its first step). Default 10 s. */
   readonly healthyWatchMs?: number;
+  /** Shared by the informers of one API server: ends backoffs early when it recovers from an outage. */
+  readonly reachability?: Pick<ApiReachability, 'recoveries' | 'unanswered' | 'answered' | 'wait'>;
   /** Called for list/watch failures (the informer retries by itself) and handler exceptions. */
   readonly onError?: (err: unknown, context: string) => void;
 }
@@ -143,6 +150,7 @@ export class Informer<T extends KubernetesObject> {
     // Consecutive list/watch cycles that failed or ended before the watch was healthy.
     let attempt = 0;
     while (!this.abort.signal.aborted) {
+      const recoveries = this.recoveries();
       try {
         await this.listOnce();
         const watchStart = this.clock.now();
@@ -158,9 +166,7 @@ export class Informer<T extends KubernetesObject> {
         }
       } catch (err) {
         if (this.abort.signal.aborted) break;
-        this.failures.fail(err);
-        this.report(err, 'list/watch');
-        await this.pause(backoffDelay(policy, attempt++));
+        await this.afterFailure(err, backoffDelay(policy, attempt++), recoveries);
       }
     }
   }
@@ -169,10 +175,29 @@ export class Informer<T extends KubernetesObject> {
     return this.clock.sleep(ms, this.abort.signal).catch(() => undefined);
   }
 
+  /** The shared reachability's recovery count (0 without one), read before each list/watch cycle. */
+  private recoveries(): number {
+    return this.options.reachability?.recoveries ?? 0;
+  }
+
+  /**
+   * Records a failed cycle and backs off `delayMs`; with a shared reachability, an unanswered failure
+   * starts its probe and a recovery after `recoveries` ends the backoff early.
+   */
+  private afterFailure(err: unknown, delayMs: number, recoveries: number): Promise<void> {
+    this.failures.fail(err);
+    this.report(err, 'list/watch');
+    const reach = this.options.reachability;
+    if (!reach) return this.pause(delayMs);
+    if (!hasHttpStatus(err)) reach.unanswered();
+    return reach.wait(delayMs, recoveries, this.abort.signal).catch(() => undefined);
+  }
+
   private async listOnce(): Promise<void> {
     const { items, resourceVersion } = await this.listWithTimeout();
     this.relists++;
     this.failures.succeed();
+    this.options.reachability?.answered();
     this.replace(items);
     this.lastResourceVersion = resourceVersion;
     if (!this.syncedFlag) {
@@ -314,6 +339,14 @@ function isGone(x: unknown): boolean {
   if (typeof x !== 'object' || x === null) return false;
   const o = x as { code?: unknown; statusCode?: unknown };
   return o.code === 410 || o.statusCode === 410;
+}
+
+/** The API server answered (an ApiException's `code`, a watch's `statusCode`): not an outage. */
+function hasHttpStatus(x: unknown): boolean {
+  if (typeof x !== 'object' || x === null) return false;
+  const o = x as { code?: unknown; statusCode?: unknown };
+  const status = typeof o.code === 'number' ? o.code : o.statusCode;
+  return typeof status === 'number' && status >= 100 && status <= 599;
 }
 
 function isTimeout(err: unknown): boolean {

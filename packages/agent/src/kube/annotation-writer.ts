@@ -1,17 +1,20 @@
 /**
  * Writes the pod annotation `nodeportlocal.antrea.io` as Antrea does (spec §6.3): a JSON merge patch
  * on the `pods/status` subresource (the agent's RBAC has `pods/status: patch`, not `pods: patch`),
- * `null` to remove the key, no resourceVersion precondition.
+ * `null` to remove the key, no resourceVersion precondition. Each PATCH has a deadline (30 s by
+ * default): against a hung API server it fails like any error, so the worker is freed and the Pod
+ * requeued; a retry writes the same value (the mapping keeps its node port), so nothing is lost or doubled.
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { ApiException, Observable, PatchStrategy, ResponseContext, setHeaderOptions } from '@kubernetes/client-node';
 import { NPL_ANNOTATION_KEY } from '@npl/core';
+import { DEFAULT_API_TIMEOUT_MS, isApiTimeout, withApiTimeout } from '@npl/runtime';
 
 export interface AnnotationWriter {
   /**
    * Set (`value` a string) or remove (`null`) the annotation of Pod `namespace/name`. Resolves
-   * `false` when the Pod no longer exists (nothing to do), `true` when written. Other API errors
-   * throw, so the caller requeues.
+   * `false` when the Pod no longer exists (nothing to do), `true` when written. Other API errors,
+   * and a PATCH not answered in time, throw, so the caller requeues.
    */
   write(namespace: string, name: string, value: string | null): Promise<boolean>;
 }
@@ -46,12 +49,16 @@ export const discardSuccessBody: OptionsMiddleware = {
 };
 
 export class ApiAnnotationWriter implements AnnotationWriter {
-  private readonly options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch, { middleware: [discardSuccessBody], middlewareMergeStrategy: 'append' });
+  private readonly options: ReturnType<typeof withApiTimeout>;
 
+  /** `timeoutMs`: the deadline of one PATCH (the wait in `beforeCall` excluded). */
   constructor(
     private readonly core: CoreV1Api,
     private readonly beforeCall: () => Promise<void> = () => Promise.resolve(),
-  ) {}
+    private readonly timeoutMs: number = DEFAULT_API_TIMEOUT_MS,
+  ) {
+    this.options = withApiTimeout(timeoutMs, setHeaderOptions('Content-Type', PatchStrategy.MergePatch, { middleware: [discardSuccessBody], middlewareMergeStrategy: 'append' }));
+  }
 
   async write(namespace: string, name: string, value: string | null): Promise<boolean> {
     await this.beforeCall();
@@ -61,7 +68,8 @@ export class ApiAnnotationWriter implements AnnotationWriter {
     } catch (err) {
       if (err instanceof ApiException && err.code === 404) return false;
       const status = err instanceof ApiException ? ` (HTTP ${err.code})` : '';
-      throw new Error(`failed to patch NodePortLocal annotation for Pod ${namespace}/${name}${status}: ${apiMessage(err)}`, { cause: err });
+      const why = isApiTimeout(err) ? `the API server did not answer within ${this.timeoutMs} ms` : apiMessage(err);
+      throw new Error(`failed to patch NodePortLocal annotation for Pod ${namespace}/${name}${status}: ${why}`, { cause: err });
     }
   }
 }
