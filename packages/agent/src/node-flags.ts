@@ -3,9 +3,9 @@
  * the live data instead of letting it grow far ahead of it: a 1 MiB young generation semi-space
  * (default up to 16 MiB, two of them) and V8's optimize-for-size mode (slow heap growth, memory-
  * reducing GCs, less speculative optimisation). Measured by bench/memory.ts (docs/benchmarks.md)
- * on the bundle with 1,000 local pods and 10,000 Services: RSS 115 against 183 MiB with Node's
- * defaults, for about 13% more CPU while syncing; a heap growing factor of 1.2 instead of
- * optimize-for-size gave 129 MiB for more CPU.
+ * on the bundle with 1,000 local pods and 10,000 Services: RSS 115-121 MiB against 183-184 MiB
+ * with Node's defaults, for 13-36% more CPU while syncing (more, smaller GCs); a heap growing factor
+ * of 1.2 instead of optimize-for-size gave 129 MiB.
  *
  * Contract: `src/cli.ts` declares exactly these flags in its shebang
  * (`#!/usr/bin/env -S node <flags>`), so `npl-agent` (the image's entrypoint, the package's bin)
