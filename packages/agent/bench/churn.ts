@@ -6,6 +6,12 @@
  * held ports, annotations; e2e/testing/churn.ts). Memory is "flat" when the least-squares slope of
  * the resident set after the first minute is near zero.
  *
+ * By default the Pods are bound to a Node without kubelet (bench/kubeletless.ts) served by the agent
+ * on node-0, and the bench writes their status (Running, a unique IP, freed IPs reused) as a kubelet
+ * would: the local cluster's node stand-in cannot start 10 Pods a second on a 2-core machine, so with
+ * real Pods (`--kubelet`) most are deleted before they run and the agent never sees the rate. A pod
+ * watch counts the Pods that were mapped (annotation seen).
+ *
  * Set-up (not measured): a 1-node local cluster, npl-agent with the shipped verify period, the
  * Service. Writes docs/benchmarks/results/agent.churn.json (the benchmark result contract) and prints
  * a markdown table. Run as root: `node dist-bench/bench/churn.js [--duration 10m] [--rate 10]`.
@@ -15,10 +21,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { BenchResult, Figure, ResultHeader, RunFrame } from '@npl/benchkit';
 import { beginRun, validateHeader, writeResult } from '@npl/benchkit';
+import type { V1Pod } from '@kubernetes/client-node';
+import { Watch } from '@kubernetes/client-node';
+import type { Cluster, ClusterNode } from '@npl/cluster';
+import { isCompleteNplEntry, NPL_ANNOTATION_KEY, parseNplAnnotation } from '@npl/core';
 import type { BenchEnv } from './cluster-setup.js';
 import { DEFAULT_AGENT_ARGS, fmt, log, runAsScript, splitArgs, withBenchEnv } from './cluster-setup.js';
-import { createService } from '../e2e/harness.js';
-import type { ChurnResult, LeakReport } from '../e2e/testing/churn.js';
+import { createKubeletlessNode, KubeletlessIPs, kubeletlessPod, withRetry, writeRunningStatus } from './kubeletless.js';
+import { createService, NS } from '../e2e/harness.js';
+import type { ChurnOptions, ChurnResult, LeakReport } from '../e2e/testing/churn.js';
 import { CHURN_LABEL, CHURN_POD_PORT, deleteChurnPods, leakCount, metricTotal, processFootprint, runChurn, scrape, settledLeakReport } from '../e2e/testing/churn.js';
 
 const HELP = `Usage: node dist-bench/bench/churn.js [options]   (as root)
@@ -32,6 +43,8 @@ docs/benchmarks/results/agent.churn.json and prints a markdown table.
   --population P     Pods alive at once; each lives about P/R s (default 100)
   --sample-every S   seconds between memory samples (default 5)
   --agent-args="..." extra npl-agent flags (default "${DEFAULT_AGENT_ARGS}")
+  --kubelet          churn Pods the node's kubelet stand-in runs (the old mode; it cannot start 10 a
+                     second on 2 cores) instead of Pods on a kubelet-less Node whose status the bench writes
   --name NAME        local cluster name (default nplbchurn)
   --out FILE         result file (default docs/benchmarks/results/agent.churn.json in the repository)
   --help             this text
@@ -48,6 +61,8 @@ export interface ChurnBenchOptions {
   readonly sampleEveryS: number;
   readonly agentArgs: readonly string[];
   readonly name: string;
+  /** Churn Pods run by the node's kubelet stand-in instead of kubelet-less Pods. */
+  readonly kubelet: boolean;
 }
 
 /** One sample: seconds since the churn started (negative before), memory in MiB, 1-minute load. */
@@ -66,6 +81,10 @@ export interface ChurnBenchResult {
   readonly samples: readonly MemorySample[];
   readonly leaks: LeakReport;
   readonly mappingsAdded: number;
+  /** Churn Pods whose annotation the pod watch saw complete. */
+  readonly mapped: number;
+  /** Distinct Pod IPs the bench handed out (kubelet-less mode; 0 otherwise). */
+  readonly ipsUsed: number;
   readonly rssSlopeMiBPerMin: number;
   readonly heapSlopeMiBPerMin: number;
 }
@@ -116,28 +135,96 @@ async function sampleUntil(env: BenchEnv, t0: number, everyS: number, done: Prom
   }
 }
 
+/** The kubelet-less Node the agent serves in the default mode. */
+const CHURN_NODE = 'nplchurn-0';
+
+/**
+ * Moves the agent to the kubelet-less Node CHURN_NODE (InternalIP = node-0's) and returns it as
+ * the node to churn on, with the hooks that write and free the Pods' status.
+ */
+async function kubeletlessTarget(env: BenchEnv): Promise<{ node: ClusterNode; ips: KubeletlessIPs; churn: Pick<ChurnOptions, 'pod' | 'afterCreate' | 'afterDelete'> }> {
+  await createKubeletlessNode(env.cluster, CHURN_NODE, env.node, { 'npl.bench/churn': 'true' });
+  await env.fleet.start(env.node, ['--node-name', CHURN_NODE]);
+  await env.fleet.waitReady();
+  const ips = new KubeletlessIPs();
+  return {
+    node: { ...env.node, name: CHURN_NODE },
+    ips,
+    churn: {
+      pod: (name) => kubeletlessPod(name, CHURN_NODE, CHURN_LABEL, CHURN_POD_PORT),
+      afterCreate: (name) => withRetry(() => writeRunningStatus(env.cluster, name, ips.take(name), env.node)),
+      afterDelete: (name) => ips.release(name),
+    },
+  };
+}
+
 export async function runChurnBench(opts: ChurnBenchOptions): Promise<ChurnBenchResult> {
   return withBenchEnv({ name: opts.name, pods: 0, agentArgs: opts.agentArgs }, async (env) => {
+    const target = opts.kubelet ? { node: env.node, ips: undefined, churn: {} } : await kubeletlessTarget(env);
     await createService(env.cluster, 'churn', { ...CHURN_LABEL }, [{ port: CHURN_POD_PORT, targetPort: CHURN_POD_PORT }]);
     const samples: MemorySample[] = [];
     const first = await sample(env, 0);
     if (first) samples.push({ ...first, t: -1 });
     const addedBefore = metricTotal(await scrape(env.node), 'npl_agent_mappings_added_total');
-    log(`churning ${opts.rate} Pods/s (population ${opts.population}) for ${opts.durationS} s; RSS at start ${first?.rssMiB} MiB`);
+    log(`churning ${opts.rate} Pods/s (population ${opts.population}) on ${target.node.name} for ${opts.durationS} s; RSS at start ${first?.rssMiB} MiB`);
+    const watch = await watchMapped(env.cluster);
     const t0 = performance.now();
-    const churning = runChurn(env.cluster, { node: env.node, rate: opts.rate, durationMs: opts.durationS * 1_000, population: opts.population });
+    const churning = runChurn(env.cluster, { node: target.node, rate: opts.rate, durationMs: opts.durationS * 1_000, population: opts.population, ...target.churn });
     await sampleUntil(env, t0, opts.sampleEveryS, churning, samples);
     const churn = await churning;
-    log(`churn done: ${JSON.stringify(churn)}; deleting the remaining churn Pods`);
+    log(`churn done: ${JSON.stringify(churn)}; ${watch.mapped()} mapped; deleting the remaining churn Pods`);
     await deleteChurnPods(env.cluster);
-    const leaks = await settledLeakReport(env.cluster, env.node, RANGE);
+    watch.stop();
+    const leaks = await settledLeakReport(env.cluster, target.node, RANGE);
     const mappingsAdded = metricTotal(await scrape(env.node), 'npl_agent_mappings_added_total') - addedBefore;
     const last = await sample(env, (performance.now() - t0) / 1_000);
     if (last) samples.push(last);
     const steady = samples.filter((s) => s.t >= WARM_UP_S && s.t <= opts.durationS);
     const perMin = (pick: (s: MemorySample) => number): number => slope(steady.map((s) => [s.t / 60, pick(s)] as const));
-    return { options: opts, churn, samples, leaks, mappingsAdded, rssSlopeMiBPerMin: perMin((s) => s.rssMiB), heapSlopeMiBPerMin: perMin((s) => s.heapMiB) };
+    return {
+      options: opts,
+      churn,
+      samples,
+      leaks,
+      mappingsAdded,
+      mapped: watch.mapped(),
+      ipsUsed: target.ips?.used ?? 0,
+      rssSlopeMiBPerMin: perMin((s) => s.rssMiB),
+      heapSlopeMiBPerMin: perMin((s) => s.heapMiB),
+    };
   });
+}
+
+/**
+ * Watches the churn Pods and remembers every one whose annotation was seen complete; the watch is
+ * re-opened when the API server ends it.
+ */
+async function watchMapped(cluster: Cluster): Promise<{ mapped(): number; stop(): void }> {
+  const seen = new Set<string>();
+  let stopped = false;
+  let ctl: AbortController | undefined;
+  const open = async (): Promise<void> => {
+    ctl = await new Watch(cluster.kubeConfig).watch(
+      `/api/v1/namespaces/${NS}/pods`,
+      { labelSelector: 'churned=true' },
+      (_type: string, pod: V1Pod) => {
+        const name = pod.metadata?.name;
+        const text = pod.metadata?.annotations?.[NPL_ANNOTATION_KEY];
+        if (name && text !== undefined && parseNplAnnotation(text).some(isCompleteNplEntry)) seen.add(name);
+      },
+      () => {
+        if (!stopped) void open().catch((err: unknown) => log(`re-opening the pod watch failed: ${String(err)}`));
+      },
+    );
+  };
+  await open();
+  return {
+    mapped: () => seen.size,
+    stop: () => {
+      stopped = true;
+      ctl?.abort();
+    },
+  };
 }
 
 export function churnTable(r: ChurnBenchResult): string {
@@ -159,10 +246,12 @@ export function churnTable(r: ChurnBenchResult): string {
     ).map(([label, s]) => `| ${label} | ${fmt(s?.rssMiB, 1)} | ${fmt(s?.heapMiB, 1)} | ${s?.fds ?? '–'} | ${s?.mappings ?? '–'} |`),
     '',
     `RSS slope after ${WARM_UP_S} s: ${fmt(r.rssSlopeMiBPerMin, 3)} MiB/min; heap slope ${fmt(r.heapSlopeMiBPerMin, 3)} MiB/min.`,
-    `Pods created ${r.churn.created}, deleted ${r.churn.deleted} (+ clean-up), API errors ${r.churn.createErrors + r.churn.deleteErrors}, skipped ticks ${r.churn.skippedTicks}; mappings added ${r.mappingsAdded}.`,
+    `Pods created ${r.churn.created}, mapped ${r.mapped} (annotation seen), deleted ${r.churn.deleted} (+ clean-up), API errors ${apiErrors(r)}, skipped ticks ${r.churn.skippedTicks}; mappings added ${r.mappingsAdded}.`,
     `Leaks: rules ${r.leaks.leakedRules.length}, sockets ${r.leaks.leakedSockets.length}, stale annotations ${r.leaks.staleAnnotations.length}, held-port surplus ${r.leaks.heldPortsSurplus}.`,
   ].join('\n');
 }
+
+const apiErrors = (r: ChurnBenchResult): number => r.churn.createErrors + r.churn.deleteErrors + r.churn.afterCreateErrors;
 
 const rssOf = (s: MemorySample | undefined): number => s?.rssMiB ?? NaN;
 
@@ -174,6 +263,7 @@ function churnFigures(r: ChurnBenchResult, start: MemorySample | undefined, end:
       { name: 'RSS at the end of the churn', unit: 'MiB', median: rssOf(end), runs: [rssOf(end)] },
       { name: 'leaked rules, sockets, ports and annotations', unit: 'count', median: leakCount(r.leaks), runs: [leakCount(r.leaks)], goal: { op: '==', value: 0 } },
       { name: 'Pods created', unit: 'count', median: r.churn.created, runs: [r.churn.created], lowerIsBetter: false },
+      { name: 'Pods mapped (annotation seen)', unit: 'count', median: r.mapped, runs: [r.mapped], lowerIsBetter: false },
       { name: 'mappings added', unit: 'count', median: r.mappingsAdded, runs: [r.mappingsAdded], lowerIsBetter: false },
     ];
 }
@@ -193,7 +283,11 @@ export function churnHeader(o: ChurnBenchOptions, command: string): ResultHeader
       `${o.population / o.rate} s. Every ${o.sampleEveryS} s the agent's resident set (VmRSS), V8 heap in use ` +
       '(`nodejs_heap_size_used_bytes`) and open descriptors are sampled. Then every churn Pod is deleted and, within 60 s, the node is checked ' +
       'for leaks: nft mappings, sockets in the port range, held ports (`npl_agent_mappings`) and annotation entries that no existing Pod explains. ' +
-      `Slopes are least-squares fits over the samples after the first ${WARM_UP_S} s.`,
+      `Slopes are least-squares fits over the samples after the first ${WARM_UP_S} s. ` +
+      (o.kubelet
+        ? "The Pods are run by the local cluster's node stand-in (`--kubelet`), which cannot start this many a second on 2 cores: most are deleted before they run, so the agent maps only some of them."
+        : `The local cluster's node stand-in cannot start ${o.rate} Pods a second on 2 cores, so the agent (on node-0's namespace and IP) serves a Node without kubelet (\`${CHURN_NODE}\`): the bench binds the Pods to it and writes their status as a kubelet would (Running, a unique IP from 198.19.128.0/17, freed IPs reused); the API server, watches, PATCHes, nftables and sockets are real. ` +
+          '"Pods mapped" counts the churn Pods whose annotation a pod watch saw complete.'),
   };
 }
 
@@ -210,12 +304,13 @@ export function churnResult(frame: RunFrame, header: ResultHeader, r: ChurnBench
     tables: [
       {
         title: 'Churn and leaks',
-        columns: ['Pods created', 'Pods deleted', 'API errors', 'skipped ticks', 'leaked rules', 'leaked sockets', 'stale annotations', 'held-port surplus', 'load (1 min) min / max'],
+        columns: ['Pods created', 'Pods mapped', 'Pods deleted', 'API errors', 'skipped ticks', 'leaked rules', 'leaked sockets', 'stale annotations', 'held-port surplus', 'load (1 min) min / max'],
         rows: [
           [
             r.churn.created,
+            r.mapped,
             r.churn.deleted,
-            r.churn.createErrors + r.churn.deleteErrors,
+            apiErrors(r),
             r.churn.skippedTicks,
             r.leaks.leakedRules.length,
             r.leaks.leakedSockets.length,
@@ -239,6 +334,10 @@ export function churnResult(frame: RunFrame, header: ResultHeader, r: ChurnBench
       },
     ],
     notes:
+      `${r.churn.created} Pods created, ${r.mapped} of them mapped (annotation seen by a pod watch; the agent counted ${r.mappingsAdded} mappings added)` +
+      `${r.options.kubelet ? '' : `, ${r.ipsUsed} distinct Pod IPs used`}; leaks after clean-up: ${leakCount(r.leaks)}. ` +
+      `RSS ${fmt(start?.rssMiB, 1)} MiB before and ${fmt(end?.rssMiB, 1)} MiB at the end of the churn (slope after ${WARM_UP_S} s ${fmt(r.rssSlopeMiBPerMin, 3)} MiB/min); ` +
+      `V8 heap used ${fmt(start?.heapMiB, 1)} → ${fmt(end?.heapMiB, 1)} MiB (slope ${fmt(r.heapSlopeMiBPerMin, 3)} MiB/min). ` +
       `Open descriptors ${String(start?.fds)} before, ${String(end?.fds)} at the end of the churn. ` +
       `The machine is shared (2 cores): the 1-minute load ranged ${Math.min(...loads)}–${Math.max(...loads)} during the run.`,
   };
@@ -266,6 +365,7 @@ async function main(): Promise<void> {
       'sample-every': { type: 'string', default: '5' },
       'agent-args': { type: 'string', default: DEFAULT_AGENT_ARGS },
       name: { type: 'string', default: 'nplbchurn' },
+      kubelet: { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -282,6 +382,7 @@ async function main(): Promise<void> {
     sampleEveryS: Number(values['sample-every']),
     agentArgs: splitArgs(values['agent-args']),
     name: values.name,
+    kubelet: values.kubelet,
   };
   const command = `node packages/agent/dist-bench/bench/churn.js ${process.argv.slice(2).join(' ')}`.trim();
   process.stdout.write(`${await churnBenchAndWrite(opts, command, values.out)}\n`);

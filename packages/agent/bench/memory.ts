@@ -22,7 +22,6 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import type { V1Service } from '@kubernetes/client-node';
-import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { BenchResult, Figure, ResultHeader, RunFrame } from '@npl/benchkit';
 import { beginRun, validateHeader, validateResult, writeResult } from '@npl/benchkit';
 import type { Cluster } from '@npl/cluster';
@@ -31,6 +30,7 @@ import { NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY } from '@npl/core';
 import { core, NS } from '../e2e/harness.js';
 import { log, mapLimit, metricSum, onInterrupt, runAsScript } from './cluster-setup.js';
 import { figure } from './figure.js';
+import { createKubeletlessNode, kubeletlessPod, kubeletlessPodIP, MERGE, withRetry, writeRunningStatus } from './kubeletless.js';
 
 const NODE_DEFAULTS = "this build, Node's default flags";
 
@@ -58,33 +58,9 @@ const APP = 'nplmem';
 const HEALTH_PORT = 10362;
 const TABLE = 'nplmem';
 const ENABLED = 100;
+const podName = (i: number): string => `nm-${String(i).padStart(4, '0')}`;
 /** The issue's goal, "< 150 MB RSS", read strictly: 150 × 10^6 bytes in MiB. */
 const GOAL_MIB = Math.round((150e6 / 2 ** 20) * 10) / 10;
-const MERGE = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-function podIP(i: number): string {
-  return `198.19.${128 + Math.floor(i / 250)}.${(i % 250) + 2}`;
-}
-
-const podName = (i: number): string => `nm-${String(i).padStart(4, '0')}`;
-
-async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= 5) throw err;
-      await sleep(300 * (attempt + 1));
-    }
-  }
-}
-
-async function createNode(cluster: Cluster): Promise<void> {
-  const api = core(cluster);
-  await api.createNode({ body: { metadata: { name: NODE, labels: { 'npl.bench/memory': 'true' } } } });
-  const ip = cluster.nodes[0]!.ip;
-  await api.patchNodeStatus({ name: NODE, body: { status: { addresses: [{ type: 'InternalIP', address: ip }] } } }, MERGE);
-}
 
 async function createPods(cluster: Cluster, n: number): Promise<void> {
   const api = core(cluster);
@@ -94,19 +70,8 @@ async function createPods(cluster: Cluster, n: number): Promise<void> {
     25,
     async (i) => {
       const name = podName(i);
-      await withRetry(() =>
-        api.createNamespacedPod({
-          namespace: NS,
-          body: {
-            metadata: { name, labels: { app: APP } },
-            spec: { nodeName: NODE, tolerations: [{ operator: 'Exists' }], containers: [{ name: 'server', image: 'npl-e2e/server:1', ports: [{ containerPort: 80 }] }] },
-          },
-        }),
-      );
-      const ip = podIP(i);
-      await withRetry(() =>
-        api.patchNamespacedPodStatus({ namespace: NS, name, body: { status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], hostIP: cluster.nodes[0]!.ip } } }, MERGE),
-      );
+      await withRetry(() => api.createNamespacedPod({ namespace: NS, body: kubeletlessPod(name, NODE, { app: APP }, 80) }));
+      await withRetry(() => writeRunningStatus(cluster, name, kubeletlessPodIP(i), cluster.nodes[0]!));
     },
   );
   log(`  ${n} pods created with status in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -342,7 +307,7 @@ export async function runMemoryBench(opts: MemoryBenchOptions): Promise<string> 
   try {
     const kubeconfig = await serviceAccountKubeconfig(cluster, AGENT_IDENTITY);
     log(`creating Node ${NODE}, ${services} Services and ${pods} pods bound to it`);
-    await createNode(cluster);
+    await createKubeletlessNode(cluster, NODE, cluster.nodes[0]!, { 'npl.bench/memory': 'true' });
     await createServices(cluster, services);
     await createPods(cluster, pods);
     const variants: Variant[] = [

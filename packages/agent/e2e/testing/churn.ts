@@ -7,6 +7,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { V1Pod } from '@kubernetes/client-node';
 import type { Cluster, ClusterNode } from '@npl/cluster';
 import { eventually } from '@npl/runtime';
 import { isCompleteNplEntry, NPL_ANNOTATION_KEY, parseNplAnnotation } from '@npl/core';
@@ -27,6 +28,12 @@ export interface ChurnOptions {
   /** API calls in flight at most; a tick finding them all busy is skipped and counted. */
   readonly maxInFlight?: number;
   readonly signal?: AbortSignal;
+  /** Builds each Pod (default: a Pod of CHURN_LABEL on `node`); `runChurn` adds the `churned` label. */
+  readonly pod?: (name: string) => V1Pod;
+  /** Runs after each Pod is created (e.g. writing a kubelet-less Pod's status); failures are counted. */
+  readonly afterCreate?: (name: string) => Promise<void>;
+  /** Runs after each Pod is deleted. */
+  readonly afterDelete?: (name: string) => void;
 }
 
 export interface ChurnResult {
@@ -36,6 +43,8 @@ export interface ChurnResult {
   readonly deleteErrors: number;
   /** Ticks skipped because `maxInFlight` calls were still running (the API server fell behind). */
   readonly skippedTicks: number;
+  /** Failures of `afterCreate`. */
+  readonly afterCreateErrors: number;
   readonly seconds: number;
 }
 
@@ -49,7 +58,8 @@ export const churnPodName = (i: number): string => `ch-${i.toString(36).padStart
 export async function runChurn(cluster: Cluster, opts: ChurnOptions): Promise<ChurnResult> {
   const api = core(cluster);
   const live: string[] = [];
-  const counts = { created: 0, deleted: 0, createErrors: 0, deleteErrors: 0, skippedTicks: 0 };
+  const counts = { created: 0, deleted: 0, createErrors: 0, deleteErrors: 0, skippedTicks: 0, afterCreateErrors: 0 };
+  const podOf = opts.pod ?? ((name: string) => defaultPod(name, opts.node));
   const maxInFlight = opts.maxInFlight ?? 50;
   const inFlight = new Set<Promise<void>>();
   const track = (p: Promise<void>): void => {
@@ -63,20 +73,28 @@ export async function runChurn(cluster: Cluster, opts: ChurnOptions): Promise<Ch
     else {
       const name = churnPodName(tick);
       live.push(name);
+      const pod = podOf(name);
+      const body = { ...pod, metadata: { ...pod.metadata, labels: { ...pod.metadata?.labels, churned: 'true' } } };
       track(
-        api
-          .createNamespacedPod({
-            namespace: NS,
-            body: {
-              metadata: { name, labels: { ...CHURN_LABEL, churned: 'true' } },
-              spec: { nodeName: opts.node.name, containers: [{ name: 'server', image: 'npl-e2e/server:1', ports: [{ containerPort: CHURN_POD_PORT }] }] },
-            },
-          })
-          .then(() => void counts.created++, () => void counts.createErrors++),
+        api.createNamespacedPod({ namespace: NS, body }).then(
+          async () => {
+            counts.created++;
+            await opts.afterCreate?.(name).catch(() => void counts.afterCreateErrors++);
+          },
+          () => void counts.createErrors++,
+        ),
       );
       if (live.length > opts.population) {
         const victim = live.shift()!;
-        track(api.deleteNamespacedPod({ name: victim, namespace: NS, gracePeriodSeconds: 0 }).then(() => void counts.deleted++, () => void counts.deleteErrors++));
+        track(
+          api.deleteNamespacedPod({ name: victim, namespace: NS, gracePeriodSeconds: 0 }).then(
+            () => {
+              counts.deleted++;
+              opts.afterDelete?.(victim);
+            },
+            () => void counts.deleteErrors++,
+          ),
+        );
       }
     }
     const next = t0 + (tick + 1) * intervalMs;
@@ -86,6 +104,10 @@ export async function runChurn(cluster: Cluster, opts: ChurnOptions): Promise<Ch
   }
   await Promise.all([...inFlight]);
   return { ...counts, seconds: (performance.now() - t0) / 1_000 };
+}
+
+function defaultPod(name: string, node: ClusterNode): V1Pod {
+  return { metadata: { name, labels: { ...CHURN_LABEL } }, spec: { nodeName: node.name, containers: [{ name: 'server', image: 'npl-e2e/server:1', ports: [{ containerPort: CHURN_POD_PORT }] }] } };
 }
 
 /** Deletes every Pod `runChurn` made (grace period 0) and waits until none exists. */
