@@ -66,7 +66,7 @@ async function main(argv: string[]): Promise<void> {
   }
   const missing = missingNodeFlags(process.execArgv);
   if (missing.length) {
-    logger.warn({ missing }, 'Node.js was started without the flags npl-agent is tuned for (declared in its shebang): its memory use will be about twice as high; start it as npl-agent, or pass them to node');
+    logger.warn({ missing }, 'Node.js was started without the flags npl-agent is tuned for (declared in its shebang): its memory use will be about 1.5 times as high (agent.memory in docs/benchmarks.md); start it as npl-agent, or pass them to node');
   }
   const agent = await startAgent(config, logger);
   const shutdown = (signal: string): void => {

@@ -6,9 +6,10 @@
  * requeued; a retry writes the same value (the mapping keeps its node port), so nothing is lost or doubled.
  */
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { ApiException, Observable, PatchStrategy, ResponseContext, setHeaderOptions } from '@kubernetes/client-node';
+import { ApiException, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { NPL_ANNOTATION_KEY } from '@npl/core';
 import { DEFAULT_API_TIMEOUT_MS, isApiTimeout, withApiTimeout } from '@npl/runtime';
+import { rewriteSuccessBody } from './success-body.js';
 
 export interface AnnotationWriter {
   /**
@@ -24,29 +25,12 @@ export function annotationPatch(value: string | null): { metadata: { annotations
   return { metadata: { annotations: { [NPL_ANNOTATION_KEY]: value } } };
 }
 
-/** The middleware type a call's options take (client-node's Observable-based one). */
-type OptionsMiddleware = NonNullable<NonNullable<Parameters<typeof setHeaderOptions>[2]>['middleware']>[number];
-
 /**
  * Drops the body of a successful response before client-node parses it: the PATCH answers with the
  * whole Pod, which client-node would deserialize into typed objects only for us to ignore it (a
  * measured share of the agent's CPU per pod). Error responses keep their body (ApiException).
  */
-export const discardSuccessBody: OptionsMiddleware = {
-  pre: (ctx) => new Observable(Promise.resolve(ctx)),
-  post: (rsp) =>
-    new Observable(
-      (async () => {
-        if (rsp.httpStatusCode < 200 || rsp.httpStatusCode > 299) return rsp;
-        await rsp.body.text();
-        return new ResponseContext(rsp.httpStatusCode, rsp.headers, {
-          text: () => Promise.resolve('{}'),
-          binary: () => Promise.resolve(Buffer.from('{}')),
-          stream: () => null,
-        });
-      })(),
-    ),
-};
+export const discardSuccessBody = rewriteSuccessBody(() => '{}');
 
 export class ApiAnnotationWriter implements AnnotationWriter {
   private readonly options: ReturnType<typeof withApiTimeout>;

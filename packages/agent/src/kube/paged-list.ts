@@ -5,13 +5,10 @@
  * All pages come from one snapshot of the API server (the continue token carries its
  * resourceVersion); an expired token fails the list and the informer retries it with backoff.
  */
-import { Observable, ResponseContext } from '@kubernetes/client-node';
-import type { setHeaderOptions } from '@kubernetes/client-node';
+import type { ObservableMiddleware } from '@kubernetes/client-node';
+import { rewriteSuccessBody } from './success-body.js';
 
 export const PAGE_SIZE = 500;
-
-/** The middleware type a call's options take (client-node's Observable-based one). */
-type OptionsMiddleware = NonNullable<NonNullable<Parameters<typeof setHeaderOptions>[2]>['middleware']>[number];
 
 /**
  * Slims the items of a successful list response before client-node deserializes it: client-node
@@ -20,29 +17,16 @@ type OptionsMiddleware = NonNullable<NonNullable<Parameters<typeof setHeaderOpti
  * garbage with 10,000 Services. `slim` reads the wire JSON, whose field names the typed models share
  * for everything the slim functions keep. Error responses and non-JSON bodies pass untouched.
  */
-export function slimListBody(slim: (obj: never) => unknown): OptionsMiddleware {
-  return {
-    pre: (ctx) => new Observable(Promise.resolve(ctx)),
-    post: (rsp) =>
-      new Observable(
-        (async () => {
-          if (rsp.httpStatusCode < 200 || rsp.httpStatusCode > 299) return rsp;
-          const text = await rsp.body.text();
-          let list: { items?: unknown };
-          try {
-            list = JSON.parse(text) as { items?: unknown };
-          } catch {
-            list = {};
-          }
-          const out = Array.isArray(list.items) ? JSON.stringify({ ...list, items: list.items.map((o) => slim(o as never)) }) : text;
-          return new ResponseContext(rsp.httpStatusCode, rsp.headers, {
-            text: () => Promise.resolve(out),
-            binary: () => Promise.resolve(Buffer.from(out)),
-            stream: () => null,
-          });
-        })(),
-      ),
-  };
+export function slimListBody(slim: (obj: never) => unknown): ObservableMiddleware {
+  return rewriteSuccessBody((text) => {
+    let list: { items?: unknown };
+    try {
+      list = JSON.parse(text) as { items?: unknown };
+    } catch {
+      return text;
+    }
+    return Array.isArray(list.items) ? JSON.stringify({ ...list, items: list.items.map((o) => slim(o as never)) }) : text;
+  });
 }
 
 export interface Page<T> {
