@@ -24,6 +24,7 @@ import { beginRun, validateHeader, writeResult } from '@npl/benchkit';
 import type { V1Pod } from '@kubernetes/client-node';
 import { Watch } from '@kubernetes/client-node';
 import type { Cluster, ClusterNode } from '@npl/cluster';
+import { agentNodeArgs } from '@npl/cluster';
 import { isCompleteNplEntry, NPL_ANNOTATION_KEY, parseNplAnnotation } from '@npl/core';
 import type { BenchEnv } from './cluster-setup.js';
 import { DEFAULT_AGENT_ARGS, fmt, log, runAsScript, splitArgs, withBenchEnv } from './cluster-setup.js';
@@ -43,6 +44,8 @@ docs/benchmarks/results/agent.churn.json and prints a markdown table.
   --population P     Pods alive at once; each lives about P/R s (default 100)
   --sample-every S   seconds between memory samples (default 5)
   --agent-args="..." extra npl-agent flags (default "${DEFAULT_AGENT_ARGS}")
+  --node-flags="..." Node.js flags for the agent after the ones its shebang declares (e.g. --v8-pool-size=1)
+  --agent-env="V=x"  environment variables for the agent process, space-separated (e.g. MALLOC_ARENA_MAX=2)
   --kubelet          churn Pods the node's kubelet stand-in runs (the old mode; it cannot start 10 a
                      second on 2 cores) instead of Pods on a kubelet-less Node whose status the bench writes
   --name NAME        local cluster name (default nplbchurn)
@@ -60,16 +63,29 @@ export interface ChurnBenchOptions {
   readonly population: number;
   readonly sampleEveryS: number;
   readonly agentArgs: readonly string[];
+  /** Node.js flags for the agent after the shipped ones (none by default). */
+  readonly nodeFlags: readonly string[];
+  /** Environment variables for the agent process (none by default). */
+  readonly agentEnv: Readonly<Record<string, string>>;
   readonly name: string;
   /** Churn Pods run by the node's kubelet stand-in instead of kubelet-less Pods. */
   readonly kubelet: boolean;
 }
 
-/** One sample: seconds since the churn started (negative before), memory in MiB, 1-minute load. */
+/**
+ * One sample: seconds since the churn started (negative before), memory in MiB, 1-minute load.
+ * RSS splits into anonymous memory (V8's heap, malloc) and file-backed pages (the node binary's and
+ * libraries' code read so far); V8's committed heap and its external memory (Buffers, ArrayBuffers)
+ * are parts of the anonymous RSS.
+ */
 export interface MemorySample {
   readonly t: number;
   readonly rssMiB: number;
+  readonly rssAnonMiB: number;
+  readonly rssFileMiB: number;
   readonly heapMiB: number;
+  readonly heapCommittedMiB: number;
+  readonly externalMiB: number;
   readonly fds: number;
   readonly mappings: number;
   readonly load1: number;
@@ -87,6 +103,19 @@ export interface ChurnBenchResult {
   readonly ipsUsed: number;
   readonly rssSlopeMiBPerMin: number;
   readonly heapSlopeMiBPerMin: number;
+  /** Slopes (MiB/min after the first minute) of RSS's parts, to tell which one moves. */
+  readonly partSlopes: { readonly rssAnon: number; readonly rssFile: number; readonly heapCommitted: number; readonly external: number };
+}
+
+/** Parses `MALLOC_ARENA_MAX=2 OTHER=x` into an environment. */
+export function parseEnv(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const token of text.split(/\s+/).filter(Boolean)) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(token);
+    if (!m) throw new Error(`--agent-env: ${JSON.stringify(token)} is not NAME=value`);
+    env[m[1]!] = m[2]!;
+  }
+  return env;
 }
 
 /** Parses `600`, `600s` or `10m` into seconds. */
@@ -112,10 +141,15 @@ async function sample(env: BenchEnv, t: number): Promise<MemorySample | undefine
   const fp = pid === undefined ? undefined : processFootprint(pid);
   if (!fp) return undefined;
   const m = await scrape(env.node);
+  const mib = (bytes: number): number => Math.round((bytes / MiB) * 100) / 100;
   return {
     t: Math.round(t * 10) / 10,
-    rssMiB: Math.round((fp.rss / MiB) * 100) / 100,
-    heapMiB: Math.round((metricTotal(m, 'nodejs_heap_size_used_bytes') / MiB) * 100) / 100,
+    rssMiB: mib(fp.rss),
+    rssAnonMiB: mib(fp.rssAnon),
+    rssFileMiB: mib(fp.rssFile),
+    heapMiB: mib(metricTotal(m, 'nodejs_heap_size_used_bytes')),
+    heapCommittedMiB: mib(metricTotal(m, 'nodejs_heap_size_total_bytes')),
+    externalMiB: mib(metricTotal(m, 'nodejs_external_memory_bytes')),
     fds: fp.fds,
     mappings: metricTotal(m, 'npl_agent_mappings'),
     load1: Math.round(os.loadavg()[0]! * 100) / 100,
@@ -129,7 +163,7 @@ async function sampleUntil(env: BenchEnv, t0: number, everyS: number, done: Prom
   for (let i = 1; !finished; i++) {
     const s = await sample(env, (performance.now() - t0) / 1_000);
     if (s) out.push(s);
-    if (s && out.length % 12 === 0) log(`  t=${s.t.toFixed(0)} s  RSS ${s.rssMiB} MiB  heap ${s.heapMiB} MiB  fds ${s.fds}  mappings ${s.mappings}  load ${s.load1}`);
+    if (s && out.length % 12 === 0) log(`  t=${s.t.toFixed(0)} s  RSS ${s.rssMiB} MiB (anon ${s.rssAnonMiB}, file ${s.rssFileMiB})  heap ${s.heapMiB} MiB of ${s.heapCommittedMiB}  external ${s.externalMiB}  fds ${s.fds}  mappings ${s.mappings}  load ${s.load1}`);
     const wait = t0 + i * everyS * 1_000 - performance.now();
     if (wait > 0) await Promise.race([sleep(wait), done]);
   }
@@ -159,7 +193,7 @@ async function kubeletlessTarget(env: BenchEnv): Promise<{ node: ClusterNode; ip
 }
 
 export async function runChurnBench(opts: ChurnBenchOptions): Promise<ChurnBenchResult> {
-  return withBenchEnv({ name: opts.name, pods: 0, agentArgs: opts.agentArgs }, async (env) => {
+  return withBenchEnv({ name: opts.name, pods: 0, agentArgs: opts.agentArgs, build: { env: opts.agentEnv, nodeArgs: [...agentNodeArgs(), ...opts.nodeFlags] } }, async (env) => {
     const target = opts.kubelet ? { node: env.node, ips: undefined, churn: {} } : await kubeletlessTarget(env);
     await createService(env.cluster, 'churn', { ...CHURN_LABEL }, [{ port: CHURN_POD_PORT, targetPort: CHURN_POD_PORT }]);
     const samples: MemorySample[] = [];
@@ -191,6 +225,7 @@ export async function runChurnBench(opts: ChurnBenchOptions): Promise<ChurnBench
       ipsUsed: target.ips?.used ?? 0,
       rssSlopeMiBPerMin: perMin((s) => s.rssMiB),
       heapSlopeMiBPerMin: perMin((s) => s.heapMiB),
+      partSlopes: { rssAnon: perMin((s) => s.rssAnonMiB), rssFile: perMin((s) => s.rssFileMiB), heapCommitted: perMin((s) => s.heapCommittedMiB), external: perMin((s) => s.externalMiB) },
     };
   });
 }
@@ -234,8 +269,8 @@ export function churnTable(r: ChurnBenchResult): string {
   const end = [...r.samples].reverse().find((s) => s.t <= r.options.durationS);
   const after = r.samples[r.samples.length - 1];
   return [
-    '| | RSS MiB | heap MiB | fds | mappings |',
-    '|---|---:|---:|---:|---:|',
+    '| | RSS MiB | anonymous | file-backed | heap used MiB | heap committed | external | fds | mappings |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...(
       [
         ['before the churn', start],
@@ -243,9 +278,9 @@ export function churnTable(r: ChurnBenchResult): string {
         ['end of the churn', end],
         ['after clean-up', after],
       ] as const
-    ).map(([label, s]) => `| ${label} | ${fmt(s?.rssMiB, 1)} | ${fmt(s?.heapMiB, 1)} | ${s?.fds ?? '–'} | ${s?.mappings ?? '–'} |`),
+    ).map(([label, s]) => `| ${label} | ${fmt(s?.rssMiB, 1)} | ${fmt(s?.rssAnonMiB, 1)} | ${fmt(s?.rssFileMiB, 1)} | ${fmt(s?.heapMiB, 1)} | ${fmt(s?.heapCommittedMiB, 1)} | ${fmt(s?.externalMiB, 1)} | ${s?.fds ?? '–'} | ${s?.mappings ?? '–'} |`),
     '',
-    `RSS slope after ${WARM_UP_S} s: ${fmt(r.rssSlopeMiBPerMin, 3)} MiB/min; heap slope ${fmt(r.heapSlopeMiBPerMin, 3)} MiB/min.`,
+    `RSS slope after ${WARM_UP_S} s: ${fmt(r.rssSlopeMiBPerMin, 3)} MiB/min; heap slope ${fmt(r.heapSlopeMiBPerMin, 3)} MiB/min; slopes of RSS's parts: anonymous ${fmt(r.partSlopes.rssAnon, 3)}, file-backed ${fmt(r.partSlopes.rssFile, 3)}, heap committed ${fmt(r.partSlopes.heapCommitted, 3)}, external ${fmt(r.partSlopes.external, 3)} MiB/min.`,
     `Pods created ${r.churn.created}, mapped ${r.mapped} (annotation seen), deleted ${r.churn.deleted} (+ clean-up), API errors ${apiErrors(r)}, skipped ticks ${r.churn.skippedTicks}; mappings added ${r.mappingsAdded}.`,
     `Leaks: rules ${r.leaks.leakedRules.length}, sockets ${r.leaks.leakedSockets.length}, stale annotations ${r.leaks.staleAnnotations.length}, held-port surplus ${r.leaks.heldPortsSurplus}.`,
   ].join('\n');
@@ -259,6 +294,14 @@ function churnFigures(r: ChurnBenchResult, start: MemorySample | undefined, end:
   return [
       { name: 'RSS slope after the first minute', unit: 'MiB/min', median: round(r.rssSlopeMiBPerMin, 3), runs: [round(r.rssSlopeMiBPerMin, 3)], goal: { op: '<=', value: 0.5, text: 'flat: under 5 MiB over 10 min' } },
       { name: 'heap slope after the first minute', unit: 'MiB/min', median: round(r.heapSlopeMiBPerMin, 3), runs: [round(r.heapSlopeMiBPerMin, 3)] },
+      ...(
+        [
+          ['anonymous RSS', r.partSlopes.rssAnon],
+          ['file-backed RSS', r.partSlopes.rssFile],
+          ['V8 heap committed', r.partSlopes.heapCommitted],
+          ['external memory', r.partSlopes.external],
+        ] as const
+      ).map(([what, v]): Figure => ({ name: `${what} slope after the first minute`, unit: 'MiB/min', median: round(v, 3), runs: [round(v, 3)] })),
       { name: 'RSS before the churn', unit: 'MiB', median: rssOf(start), runs: [rssOf(start)] },
       { name: 'RSS at the end of the churn', unit: 'MiB', median: rssOf(end), runs: [rssOf(end)] },
       { name: 'leaked rules, sockets, ports and annotations', unit: 'count', median: leakCount(r.leaks), runs: [leakCount(r.leaks)], goal: { op: '==', value: 0 } },
@@ -267,6 +310,8 @@ function churnFigures(r: ChurnBenchResult, start: MemorySample | undefined, end:
       { name: 'mappings added', unit: 'count', median: r.mappingsAdded, runs: [r.mappingsAdded], lowerIsBetter: false },
     ];
 }
+
+const envText = (env: Readonly<Record<string, string>>): string => Object.entries(env).map(([k, v]) => `, environment ${k}=${v}`).join('');
 
 /** The part of the result known before the run (from its options), checked at its start. */
 export function churnHeader(o: ChurnBenchOptions, command: string): ResultHeader {
@@ -277,7 +322,7 @@ export function churnHeader(o: ChurnBenchOptions, command: string): ResultHeader
     section: 'npl-agent',
     command,
     description:
-      `A 1-node local cluster running npl-agent (\`${o.agentArgs.join(' ')}\`) and an NPL Service. ` +
+      `A 1-node local cluster running npl-agent (\`${o.agentArgs.join(' ')}\`${o.nodeFlags.length ? `, extra Node.js flags \`${o.nodeFlags.join(' ')}\`` : ''}${envText(o.agentEnv)}) and an NPL Service. ` +
       `Set-up, not measured: cluster, agent, Service. Measured: for ${o.durationS} s a Pod of the Service is created every ` +
       `${1 / o.rate} s on the node and, once ${o.population} exist, the oldest is deleted (grace period 0), so each lives about ` +
       `${o.population / o.rate} s. Every ${o.sampleEveryS} s the agent's resident set (VmRSS), V8 heap in use ` +
@@ -329,6 +374,9 @@ export function churnResult(frame: RunFrame, header: ResultHeader, r: ChurnBench
         y: { label: 'memory', unit: 'MiB' },
         series: [
           { name: 'RSS', points: during.map((s) => [round(s.t / 60, 3), s.rssMiB]) },
+          { name: 'RSS anonymous', points: during.map((s) => [round(s.t / 60, 3), s.rssAnonMiB]) },
+          { name: 'RSS file-backed', points: during.map((s) => [round(s.t / 60, 3), s.rssFileMiB]) },
+          { name: 'V8 heap committed', points: during.map((s) => [round(s.t / 60, 3), s.heapCommittedMiB]) },
           { name: 'V8 heap used', points: during.map((s) => [round(s.t / 60, 3), s.heapMiB]) },
         ],
       },
@@ -364,6 +412,8 @@ async function main(): Promise<void> {
       population: { type: 'string', default: '100' },
       'sample-every': { type: 'string', default: '5' },
       'agent-args': { type: 'string', default: DEFAULT_AGENT_ARGS },
+      'agent-env': { type: 'string', default: '' },
+      'node-flags': { type: 'string', default: '' },
       name: { type: 'string', default: 'nplbchurn' },
       kubelet: { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -381,6 +431,8 @@ async function main(): Promise<void> {
     population: Number(values.population),
     sampleEveryS: Number(values['sample-every']),
     agentArgs: splitArgs(values['agent-args']),
+    agentEnv: parseEnv(values['agent-env']),
+    nodeFlags: splitArgs(values['node-flags']),
     name: values.name,
     kubelet: values.kubelet,
   };

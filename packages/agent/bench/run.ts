@@ -71,7 +71,7 @@ const RUNNERS: Record<Bench, (o: Options) => Promise<string[]>> = {
   },
   churn: async (o) => {
     if (o.churnS <= 0) return ['## 5. Pod churn: skipped (--churn-duration 0)'];
-    const churnOpts = { durationS: o.churnS, rate: 10, population: 100, sampleEveryS: 5, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), name: 'nplbchurn', kubelet: false };
+    const churnOpts = { durationS: o.churnS, rate: 10, population: 100, sampleEveryS: 5, agentArgs: splitArgs(DEFAULT_AGENT_ARGS), agentEnv: {}, nodeFlags: [], name: 'nplbchurn', kubelet: false };
     return [`## 5. Pod churn, 10 a second for ${o.churnS} s`, await churnBenchAndWrite(churnOpts, `node packages/agent/dist-bench/bench/churn.js --duration ${o.churnS}`)];
   },
   'antrea-compare': async (o) => {

@@ -206,12 +206,16 @@ export async function settledLeakReport(cluster: Cluster, node: ClusterNode, ran
   }
 }
 
-/** Resident memory (VmRSS), bytes, and open file descriptors of a process; undefined when it is gone. */
-export function processFootprint(pid: number): { rss: number; fds: number } | undefined {
+/**
+ * Resident memory of a process, bytes, from /proc/<pid>/status: VmRSS and its anonymous (heap, malloc)
+ * and file-backed (the executable's and libraries' pages read so far) parts; and its open file
+ * descriptors. Undefined when the process is gone.
+ */
+export function processFootprint(pid: number): { rss: number; rssAnon: number; rssFile: number; fds: number } | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN);
-    return { rss: kb * 1024, fds: readdirSync(`/proc/${pid}/fd`).length };
+    const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    return { rss: kib('VmRSS'), rssAnon: kib('RssAnon'), rssFile: kib('RssFile'), fds: readdirSync(`/proc/${pid}/fd`).length };
   } catch {
     return undefined;
   }
