@@ -104,7 +104,7 @@ const NOTES = [
   'Where the time went in main at 610fd14 (issue 11), from the CPU profiles: most of the agent\'s CPU was not its own logic but HTTP —',
   '`@kubernetes/client-node` 2.0.1 builds a new undici dispatcher for every request, so each annotation PATCH opened a new TLS',
   'connection (SecureContext, handshake, certificate checks, socket writes), and each Pod was reconciled twice (the watch echo of its own PATCH).',
-  'The fixes, in order of effect: one shared keep-alive dispatcher per connection configuration (`src/kube/connection-reuse.ts`);',
+  'The fixes, in order of effect: one shared keep-alive dispatcher per connection configuration (`reuseConnections`, `packages/runtime/src/connection-reuse.ts`);',
   'skipping Pod updates that change nothing a reconcile reads when the annotation is the one the last reconcile settled (`src/pod-echo.ts`;',
   'a user edit of the annotation still reconciles and is corrected); the PATCH response (a whole Pod) no longer deserialized;',
   'asynchronous log writes; the nftables model copied per batch without re-parsing every pod IP; reconciles reading only the opted-in',

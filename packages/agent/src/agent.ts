@@ -21,6 +21,7 @@ import {
   Manager,
   periodicRunnable,
   realClock,
+  reuseConnections,
   serverRunnable,
   TokenBucket,
   withApiTimeout,
@@ -42,7 +43,6 @@ import { DataplaneHealth, livenessChecks, readinessChecks, TrackedDataplane } fr
 import type { AnnotationWriter } from './kube/annotation-writer.js';
 import { ApiAnnotationWriter, apiMessage } from './kube/annotation-writer.js';
 import { registerMappingsRoute } from './mappings-route.js';
-import { reuseConnections } from './kube/connection-reuse.js';
 import { listInPages, PAGE_SIZE, slimListBody } from './kube/paged-list.js';
 import { apiServerReachability } from './kube/reachability.js';
 import { slimPod, slimService, slimSource } from './kube/slim.js';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Clock, EventRecorder, LeaderGate, LeaseClient, Runnable, ServerRunnable } from '@npl/runtime';
-import { ApiEventRecorder, createHealthServer, defaultLeaderIdentity, kubeLeaseClient, LeaderElector, Manager, periodicRunnable, serverRunnable, untilAborted } from '@npl/runtime';
+import { ApiEventRecorder, createHealthServer, defaultLeaderIdentity, kubeLeaseClient, LeaderElector, Manager, periodicRunnable, reuseConnections, serverRunnable, untilAborted } from '@npl/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { As3Backend } from './as3/backend.js';
@@ -225,6 +225,8 @@ export function createController(config: ControllerConfig, logger: Logger, deps:
   const env = deps.env ?? process.env;
   const clock = deps.clock ? { clock: deps.clock } : {};
   const kc = loadKubeConfig(config, deps.kubeConfig);
+  // One keep-alive connection pool for the watches, Lease renewals and Events, not a TLS handshake per request.
+  if (!reuseConnections(kc)) logger.debug('client-node has no KubeConfig.createDispatcher: API connections are not shared');
   const metrics = createControllerMetrics();
   const client = createClient(config, logger, metrics, env);
   const backend = createBackend(config, client, logger);

@@ -6,7 +6,7 @@
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { V1EndpointSlice, V1ObjectReference, V1Pod, V1Service } from '@kubernetes/client-node';
-import { KubeConfig } from '@kubernetes/client-node';
+import { HttpMethod, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import type { RunningEmulator } from '@npl/bigip-emulator';
 import { startEmulator } from '@npl/bigip-emulator';
 import type { EventRecorder, EventType, LeaderGate, LeaseClient } from '@npl/runtime';
@@ -61,10 +61,17 @@ afterEach(async () => {
 });
 
 function kubeConfig(): KubeConfig {
-  // Never contacted: sources, Events and the Lease are injected.
+  // Never contacted: sources, Events and the Lease are injected. The CA makes client-node build a TLS dispatcher per request.
   const kc = new KubeConfig();
-  kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://192.0.2.1' }], users: [{ name: 'u' }], contexts: [{ name: 'c', cluster: 'c', user: 'u' }], currentContext: 'c' });
+  kc.loadFromOptions({ clusters: [{ name: 'c', server: 'https://192.0.2.1', caData: Buffer.from('ca').toString('base64') }], users: [{ name: 'u' }], contexts: [{ name: 'c', cluster: 'c', user: 'u' }], currentContext: 'c' });
   return kc;
+}
+
+/** The undici dispatcher client-node gives one API request of `kc`. */
+async function dispatcherOf(kc: KubeConfig): Promise<unknown> {
+  const ctx = new RequestContext('https://192.0.2.1/api/v1/pods', HttpMethod.GET);
+  await kc.applySecurityAuthentication(ctx);
+  return ctx.getDispatcher();
 }
 
 interface StartOptions {
@@ -75,7 +82,7 @@ interface StartOptions {
   readonly keepLost?: boolean;
 }
 
-async function start(world: World, o: StartOptions = {}): Promise<Instance> {
+async function start(world: World, o: StartOptions = {}, kc = kubeConfig()): Promise<Instance> {
   const parsed = parseControllerConfig(
     ['--bigip-url', emu.url, '--bigip-ca-file', emu.caFile ?? '', '--bigip-username', 'admin', '--health-address', '127.0.0.1:0', '--resync-period', '200ms', ...(o.args ?? [])],
     { BIGIP_PASSWORD: 'admin' },
@@ -91,7 +98,7 @@ async function start(world: World, o: StartOptions = {}): Promise<Instance> {
   const events = new RecordedEvents();
   const lost: Error[] = [];
   const controller = await startController(parsed.config, createLogger({ name: 'npl-controller-test', level: 'info', destination }), {
-    kubeConfig: kubeConfig(), env: { BIGIP_PASSWORD: 'admin' }, events,
+    kubeConfig: kc, env: { BIGIP_PASSWORD: 'admin' }, events,
     sources: { services: world.services, pods: world.pods, endpointSlices: world.endpointSlices },
     ...(o.gate ? { leaderGate: o.gate } : {}),
     ...(o.lease ? { lease: o.lease } : {}),
@@ -133,6 +140,16 @@ describe('npl-controller lifecycle (Manager wiring)', () => {
     await a.controller.stop();
     expect(stopped(a)).toEqual([...CONTROLLER_RUNNABLES].reverse());
     await expect(a.controller.health.inject('/healthz')).rejects.toThrow();
+  });
+
+  it('API requests share one keep-alive connection pool (client-node alone opens a TLS connection per request)', async () => {
+    const plain = kubeConfig();
+    expect(await dispatcherOf(plain)).not.toBe(await dispatcherOf(plain));
+    const kc = kubeConfig();
+    await start(new World(), { args: ['--leader-elect', 'false'] }, kc);
+    const shared = await dispatcherOf(kc);
+    expect(shared).toBeDefined();
+    expect(await dispatcherOf(kc)).toBe(shared);
   });
 
   it('without leader election there is no gate: the engine starts right after the caches', async () => {

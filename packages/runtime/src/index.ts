@@ -11,6 +11,7 @@ export * from './rate-limiter.js';
 export * from './poll.js';
 export * from './errors.js';
 export * from './api-timeout.js';
+export * from './connection-reuse.js';
 export * from './events.js';
 export * from './manager.js';
 export * from './runnables.js';

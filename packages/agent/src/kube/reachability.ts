@@ -2,7 +2,7 @@
  * The agent's shared view of whether the API server answers (runtime's ApiReachability), probed with
  * GET /readyz: the cheapest request there is (no object read, allowed to every authenticated client
  * by the default `system:public-info-viewer` role), sent through the same shared connection as
- * every other call (connection-reuse.ts). A /readyz that answers 403 (a cluster without that role) is
+ * every other call (reuseConnections, @npl/runtime). A /readyz that answers 403 (a cluster without that role) is
  * no recovery: the informers then keep their plain backoff.
  */
 import type { KubeConfig } from '@kubernetes/client-node';

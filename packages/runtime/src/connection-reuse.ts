@@ -1,5 +1,5 @@
 /**
- * Keep-alive for every API call of one KubeConfig (issue 11). @kubernetes/client-node 2.0.1 builds a
+ * Keep-alive for every API call of one KubeConfig (agent: issue 11; the controller too). @kubernetes/client-node 2.0.1 builds a
  * new undici Agent for each request (KubeConfig.applySecurityAuthentication -> createDispatcher), so
  * each annotation PATCH and Event POST opened a new TLS connection with a new SecureContext, and the
  * connections linger until garbage-collected. In the 500-pod roll-out that was the largest share of
