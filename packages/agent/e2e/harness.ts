@@ -31,7 +31,7 @@ export interface AgentBuild {
   readonly cli?: string;
   /** Node.js flags before the script, e.g. `--cpu-prof --cpu-prof-dir=/tmp/x`; the ones the cli's shebang declares when absent. */
   readonly nodeArgs?: readonly string[];
-  /** Environment variables for the agent process, after the test's own and the ones its shebang sets (agentNodeEnv). */
+  /** Environment variables for the agent process on top of the test's own; the ones its shebang sets (agentNodeEnv) when absent. */
   readonly env?: Readonly<Record<string, string>>;
 }
 
@@ -60,7 +60,7 @@ export class AgentFleet {
     const child = spawn(
       'ip',
       ['netns', 'exec', node.netns, process.execPath, ...(this.build.nodeArgs ?? agentNodeArgs(this.build.cli ?? agentCli())), this.build.cli ?? agentCli(), '--health-address', healthAddress(node), '--verify-period', '1s', ...this.baseArgs, ...args],
-      { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: '', ...agentNodeEnv(this.build.cli ?? agentCli()), ...this.build.env, NODE_NAME: node.name, KUBECONFIG: this.kubeconfig } },
+      { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: '', ...(this.build.env ?? agentNodeEnv(this.build.cli ?? agentCli())), NODE_NAME: node.name, KUBECONFIG: this.kubeconfig } },
     );
     closeSync(fd);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
