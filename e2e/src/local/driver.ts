@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Cluster, ClusterNode } from '@npl/cluster';
-import { AGENT_IDENTITY, agentCli, agentNodeArgs, CONTROLLER_IDENTITY, serviceAccountKubeconfig, startCluster } from '@npl/cluster';
+import { AGENT_IDENTITY, agentCli, agentNodeArgs, agentNodeEnv, CONTROLLER_IDENTITY, serviceAccountKubeconfig, startCluster } from '@npl/cluster';
 import { clusterSkipReason } from '@npl/cluster/testing';
 import { eventually } from '@npl/runtime';
 import type { AgentValues, Capability, Driver, NodeInfo, Origin, Protocol, ServerPodParts, ServerPort } from '../driver.js';
@@ -159,6 +159,7 @@ export class LocalDriver implements Driver {
     const v = this.values;
     return {
       PATH: process.env.PATH,
+      ...agentNodeEnv(),
       NODE_NAME: node.name,
       KUBECONFIG: this.agentKubeconfig,
       NPL_HEALTH_ADDRESS: `${node.ip}:${HEALTH_PORT}`,

@@ -24,7 +24,9 @@ import { beginRun, validateHeader, writeResult } from '@npl/benchkit';
 import type { V1Pod } from '@kubernetes/client-node';
 import { Watch } from '@kubernetes/client-node';
 import type { Cluster, ClusterNode } from '@npl/cluster';
-import { agentNodeArgs } from '@npl/cluster';
+import { agentCli, agentNodeArgs, agentNodeEnv } from '@npl/cluster';
+import type { AgentBuild } from '../e2e/harness.js';
+import { parseVariant } from './memory.js';
 import { isCompleteNplEntry, NPL_ANNOTATION_KEY, parseNplAnnotation } from '@npl/core';
 import type { BenchEnv } from './cluster-setup.js';
 import { DEFAULT_AGENT_ARGS, fmt, log, runAsScript, splitArgs, withBenchEnv } from './cluster-setup.js';
@@ -45,6 +47,9 @@ docs/benchmarks/results/agent.churn.json and prints a markdown table.
   --sample-every S   seconds between memory samples (default 5)
   --agent-args="..." extra npl-agent flags (default "${DEFAULT_AGENT_ARGS}")
   --node-flags="..." Node.js flags for the agent after the ones its shebang declares (e.g. --v8-pool-size=1)
+  --compare="L=..."  first churn with this variant of the agent, labelled L, side by side in the same cluster:
+                     Node flags and VAR=value tokens (e.g. 'glibc default arenas=--max-semi-space-size=1
+                     --optimize-for-size MALLOC_ARENA_MAX=16'); the shipped build runs second
   --agent-env="V=x"  environment variables for the agent process, space-separated (e.g. MALLOC_ARENA_MAX=2)
   --kubelet          churn Pods the node's kubelet stand-in runs (the old mode; it cannot start 10 a
                      second on 2 cores) instead of Pods on a kubelet-less Node whose status the bench writes
@@ -65,8 +70,10 @@ export interface ChurnBenchOptions {
   readonly agentArgs: readonly string[];
   /** Node.js flags for the agent after the shipped ones (none by default). */
   readonly nodeFlags: readonly string[];
-  /** Environment variables for the agent process (none by default). */
+  /** Environment variables for the agent process on top of its shebang's (none by default). */
   readonly agentEnv: Readonly<Record<string, string>>;
+  /** A variant measured first, side by side: `label=node-flags VAR=value` (bench/memory.ts's --variant grammar). */
+  readonly compare?: string;
   readonly name: string;
   /** Churn Pods run by the node's kubelet stand-in instead of kubelet-less Pods. */
   readonly kubelet: boolean;
@@ -91,8 +98,8 @@ export interface MemorySample {
   readonly load1: number;
 }
 
-export interface ChurnBenchResult {
-  readonly options: ChurnBenchOptions;
+/** One churn run of one agent build. */
+export interface ChurnSession {
   readonly churn: ChurnResult;
   readonly samples: readonly MemorySample[];
   readonly leaks: LeakReport;
@@ -105,6 +112,12 @@ export interface ChurnBenchResult {
   readonly heapSlopeMiBPerMin: number;
   /** Slopes (MiB/min after the first minute) of RSS's parts, to tell which one moves. */
   readonly partSlopes: { readonly rssAnon: number; readonly rssFile: number; readonly heapCommitted: number; readonly external: number };
+}
+
+/** The shipped build's session, and the compared variant's when --compare was given. */
+export interface ChurnBenchResult extends ChurnSession {
+  readonly options: ChurnBenchOptions;
+  readonly compared?: { readonly label: string; readonly nodeArgs: readonly string[]; readonly env: Readonly<Record<string, string>>; readonly session: ChurnSession };
 }
 
 /** Parses `MALLOC_ARENA_MAX=2 OTHER=x` into an environment. */
@@ -172,61 +185,90 @@ async function sampleUntil(env: BenchEnv, t0: number, everyS: number, done: Prom
 /** The kubelet-less Node the agent serves in the default mode. */
 const CHURN_NODE = 'nplchurn-0';
 
-/**
- * Moves the agent to the kubelet-less Node CHURN_NODE (InternalIP = node-0's) and returns it as
- * the node to churn on, with the hooks that write and free the Pods' status.
- */
-async function kubeletlessTarget(env: BenchEnv): Promise<{ node: ClusterNode; ips: KubeletlessIPs; churn: Pick<ChurnOptions, 'pod' | 'afterCreate' | 'afterDelete'> }> {
+/** Where the Pods churn: the node, the agent's extra flags for it, and the hooks that write and free the Pods' status. */
+interface ChurnTarget {
+  readonly node: ClusterNode;
+  readonly agentArgs: readonly string[];
+  /** Hooks for one session; `ips` is that session's Pod IP pool (kubelet-less mode). */
+  hooks(ips: KubeletlessIPs): Pick<ChurnOptions, 'pod' | 'afterCreate' | 'afterDelete'>;
+}
+
+/** The kubelet-less Node CHURN_NODE (InternalIP = node-0's), served by the agent on node-0. */
+async function kubeletlessTarget(env: BenchEnv): Promise<ChurnTarget> {
   await createKubeletlessNode(env.cluster, CHURN_NODE, env.node, { 'npl.bench/churn': 'true' });
-  await env.fleet.start(env.node, ['--node-name', CHURN_NODE]);
-  await env.fleet.waitReady();
-  const ips = new KubeletlessIPs();
   return {
     node: { ...env.node, name: CHURN_NODE },
-    ips,
-    churn: {
+    agentArgs: ['--node-name', CHURN_NODE],
+    hooks: (ips) => ({
       pod: (name) => kubeletlessPod(name, CHURN_NODE, CHURN_LABEL, CHURN_POD_PORT),
       afterCreate: (name) => withRetry(() => writeRunningStatus(env.cluster, name, ips.take(name), env.node)),
       afterDelete: (name) => ips.release(name),
-    },
+    }),
   };
 }
 
+/** The agent build of the shipped session: its shebang's flags and environment, plus the bench's --node-flags and --agent-env. */
+function shippedBuild(opts: ChurnBenchOptions): AgentBuild {
+  return { env: { ...agentNodeEnv(), ...opts.agentEnv }, nodeArgs: [...agentNodeArgs(), ...opts.nodeFlags] };
+}
+
+/** One churn session: (re)starts the node's agent with `build`, churns, cleans up, checks leaks. */
+async function churnSession(env: BenchEnv, target: ChurnTarget, opts: ChurnBenchOptions, build: AgentBuild): Promise<ChurnSession> {
+  env.fleet.build = build;
+  await env.fleet.start(env.node, target.agentArgs);
+  await env.fleet.waitReady();
+  const ips = new KubeletlessIPs();
+  const samples: MemorySample[] = [];
+  const first = await sample(env, 0);
+  if (first) samples.push({ ...first, t: -1 });
+  const addedBefore = metricTotal(await scrape(env.node), 'npl_agent_mappings_added_total');
+  log(`churning ${opts.rate} Pods/s (population ${opts.population}) on ${target.node.name} for ${opts.durationS} s; RSS at start ${first?.rssMiB} MiB`);
+  const watch = await watchMapped(env.cluster);
+  const t0 = performance.now();
+  const churning = runChurn(env.cluster, { node: target.node, rate: opts.rate, durationMs: opts.durationS * 1_000, population: opts.population, ...target.hooks(ips) });
+  await sampleUntil(env, t0, opts.sampleEveryS, churning, samples);
+  const churn = await churning;
+  log(`churn done: ${JSON.stringify(churn)}; ${watch.mapped()} mapped; deleting the remaining churn Pods`);
+  await deleteChurnPods(env.cluster);
+  watch.stop();
+  const leaks = await settledLeakReport(env.cluster, target.node, RANGE);
+  const mappingsAdded = metricTotal(await scrape(env.node), 'npl_agent_mappings_added_total') - addedBefore;
+  const last = await sample(env, (performance.now() - t0) / 1_000);
+  if (last) samples.push(last);
+  const steady = samples.filter((s) => s.t >= WARM_UP_S && s.t <= opts.durationS);
+  const perMin = (pick: (s: MemorySample) => number): number => slope(steady.map((s) => [s.t / 60, pick(s)] as const));
+  const session: ChurnSession = {
+    churn,
+    samples,
+    leaks,
+    mappingsAdded,
+    mapped: watch.mapped(),
+    ipsUsed: opts.kubelet ? 0 : ips.used,
+    rssSlopeMiBPerMin: perMin((s) => s.rssMiB),
+    heapSlopeMiBPerMin: perMin((s) => s.heapMiB),
+    partSlopes: { rssAnon: perMin((s) => s.rssAnonMiB), rssFile: perMin((s) => s.rssFileMiB), heapCommitted: perMin((s) => s.heapCommittedMiB), external: perMin((s) => s.externalMiB) },
+  };
+  log(`session done: RSS slope ${fmt(session.rssSlopeMiBPerMin, 3)} MiB/min (anonymous ${fmt(session.partSlopes.rssAnon, 3)}), leaks ${leakCount(leaks)}`);
+  return session;
+}
+
+/**
+ * Runs the churn with the shipped agent; with `opts.compare`, first (same cluster, same Service,
+ * the agent restarted) with that variant of it, so the two are measured side by side.
+ */
 export async function runChurnBench(opts: ChurnBenchOptions): Promise<ChurnBenchResult> {
-  return withBenchEnv({ name: opts.name, pods: 0, agentArgs: opts.agentArgs, build: { env: opts.agentEnv, nodeArgs: [...agentNodeArgs(), ...opts.nodeFlags] } }, async (env) => {
-    const target = opts.kubelet ? { node: env.node, ips: undefined, churn: {} } : await kubeletlessTarget(env);
+  return withBenchEnv({ name: opts.name, pods: 0, agentArgs: opts.agentArgs }, async (env) => {
+    const target: ChurnTarget = opts.kubelet ? { node: env.node, agentArgs: [], hooks: () => ({}) } : await kubeletlessTarget(env);
     await createService(env.cluster, 'churn', { ...CHURN_LABEL }, [{ port: CHURN_POD_PORT, targetPort: CHURN_POD_PORT }]);
-    const samples: MemorySample[] = [];
-    const first = await sample(env, 0);
-    if (first) samples.push({ ...first, t: -1 });
-    const addedBefore = metricTotal(await scrape(env.node), 'npl_agent_mappings_added_total');
-    log(`churning ${opts.rate} Pods/s (population ${opts.population}) on ${target.node.name} for ${opts.durationS} s; RSS at start ${first?.rssMiB} MiB`);
-    const watch = await watchMapped(env.cluster);
-    const t0 = performance.now();
-    const churning = runChurn(env.cluster, { node: target.node, rate: opts.rate, durationMs: opts.durationS * 1_000, population: opts.population, ...target.churn });
-    await sampleUntil(env, t0, opts.sampleEveryS, churning, samples);
-    const churn = await churning;
-    log(`churn done: ${JSON.stringify(churn)}; ${watch.mapped()} mapped; deleting the remaining churn Pods`);
-    await deleteChurnPods(env.cluster);
-    watch.stop();
-    const leaks = await settledLeakReport(env.cluster, target.node, RANGE);
-    const mappingsAdded = metricTotal(await scrape(env.node), 'npl_agent_mappings_added_total') - addedBefore;
-    const last = await sample(env, (performance.now() - t0) / 1_000);
-    if (last) samples.push(last);
-    const steady = samples.filter((s) => s.t >= WARM_UP_S && s.t <= opts.durationS);
-    const perMin = (pick: (s: MemorySample) => number): number => slope(steady.map((s) => [s.t / 60, pick(s)] as const));
-    return {
-      options: opts,
-      churn,
-      samples,
-      leaks,
-      mappingsAdded,
-      mapped: watch.mapped(),
-      ipsUsed: target.ips?.used ?? 0,
-      rssSlopeMiBPerMin: perMin((s) => s.rssMiB),
-      heapSlopeMiBPerMin: perMin((s) => s.heapMiB),
-      partSlopes: { rssAnon: perMin((s) => s.rssAnonMiB), rssFile: perMin((s) => s.rssFileMiB), heapCommitted: perMin((s) => s.heapCommittedMiB), external: perMin((s) => s.externalMiB) },
-    };
+    let compared: ChurnBenchResult['compared'];
+    if (opts.compare) {
+      const v = parseVariant(opts.compare, agentCli());
+      log(`session 1 of 2: ${v.name} (Node ${v.nodeArgs.join(' ') || '(no flags)'}; ${Object.entries(v.env).map(([k, x]) => `${k}=${x}`).join(' ') || 'no extra environment'})`);
+      compared = { label: v.name, nodeArgs: v.nodeArgs, env: v.env, session: await churnSession(env, target, opts, { nodeArgs: v.nodeArgs, env: v.env }) };
+      log('session 2 of 2: the shipped build');
+    }
+    const shipped = await churnSession(env, target, opts, shippedBuild(opts));
+    return { options: opts, ...shipped, ...(compared ? { compared } : {}) };
   });
 }
 
@@ -262,11 +304,12 @@ async function watchMapped(cluster: Cluster): Promise<{ mapped(): number; stop()
   };
 }
 
-export function churnTable(r: ChurnBenchResult): string {
+/** Markdown summary of one session. */
+function sessionTable(r: ChurnSession, durationS: number): string {
   const at = (t: number): MemorySample | undefined => r.samples.find((s) => s.t >= t);
   const start = r.samples[0];
   const warm = at(WARM_UP_S);
-  const end = [...r.samples].reverse().find((s) => s.t <= r.options.durationS);
+  const end = [...r.samples].reverse().find((s) => s.t <= durationS);
   const after = r.samples[r.samples.length - 1];
   return [
     '| | RSS MiB | anonymous | file-backed | heap used MiB | heap committed | external | fds | mappings |',
@@ -286,14 +329,32 @@ export function churnTable(r: ChurnBenchResult): string {
   ].join('\n');
 }
 
-const apiErrors = (r: ChurnBenchResult): number => r.churn.createErrors + r.churn.deleteErrors + r.churn.afterCreateErrors;
+export function churnTable(r: ChurnBenchResult): string {
+  const shipped = sessionTable(r, r.options.durationS);
+  if (!r.compared) return shipped;
+  return [`### ${r.compared.label} (first)`, sessionTable(r.compared.session, r.options.durationS), '', '### shipped build', shipped].join('\n');
+}
+
+const apiErrors = (r: ChurnSession): number => r.churn.createErrors + r.churn.deleteErrors + r.churn.afterCreateErrors;
 
 const rssOf = (s: MemorySample | undefined): number => s?.rssMiB ?? NaN;
 
+/** The samples taken while the Pods churned. */
+const duringChurn = (r: ChurnSession, durationS: number): MemorySample[] => r.samples.filter((s) => s.t >= 0 && s.t <= durationS);
+
 function churnFigures(r: ChurnBenchResult, start: MemorySample | undefined, end: MemorySample | undefined): Figure[] {
+  const c = r.compared;
+  const one = (v: number): Pick<Figure, 'median' | 'runs'> => ({ median: round(v, 3), runs: [round(v, 3)] });
   return [
-      { name: 'RSS slope after the first minute', unit: 'MiB/min', median: round(r.rssSlopeMiBPerMin, 3), runs: [round(r.rssSlopeMiBPerMin, 3)], goal: { op: '<=', value: 0.5, text: 'flat: under 5 MiB over 10 min' } },
-      { name: 'heap slope after the first minute', unit: 'MiB/min', median: round(r.heapSlopeMiBPerMin, 3), runs: [round(r.heapSlopeMiBPerMin, 3)] },
+      { name: 'RSS slope after the first minute', unit: 'MiB/min', ...one(r.rssSlopeMiBPerMin), goal: { op: '<=', value: 0.5, text: 'flat: under 5 MiB over 10 min' } },
+      ...(c
+        ? [
+            { name: `RSS slope after the first minute, ${c.label}`, unit: 'MiB/min', ...one(c.session.rssSlopeMiBPerMin) },
+            { name: `anonymous RSS slope after the first minute, ${c.label}`, unit: 'MiB/min', ...one(c.session.partSlopes.rssAnon) },
+            { name: `RSS at the end of the churn, ${c.label}`, unit: 'MiB', median: rssOf(duringChurn(c.session, r.options.durationS).at(-1)), runs: [rssOf(duringChurn(c.session, r.options.durationS).at(-1))] },
+          ]
+        : []),
+      { name: 'heap slope after the first minute', unit: 'MiB/min', ...one(r.heapSlopeMiBPerMin) },
       ...(
         [
           ['anonymous RSS', r.partSlopes.rssAnon],
@@ -301,7 +362,7 @@ function churnFigures(r: ChurnBenchResult, start: MemorySample | undefined, end:
           ['V8 heap committed', r.partSlopes.heapCommitted],
           ['external memory', r.partSlopes.external],
         ] as const
-      ).map(([what, v]): Figure => ({ name: `${what} slope after the first minute`, unit: 'MiB/min', median: round(v, 3), runs: [round(v, 3)] })),
+      ).map(([what, v]): Figure => ({ name: `${what} slope after the first minute`, unit: 'MiB/min', ...one(v) })),
       { name: 'RSS before the churn', unit: 'MiB', median: rssOf(start), runs: [rssOf(start)] },
       { name: 'RSS at the end of the churn', unit: 'MiB', median: rssOf(end), runs: [rssOf(end)] },
       { name: 'leaked rules, sockets, ports and annotations', unit: 'count', median: leakCount(r.leaks), runs: [leakCount(r.leaks)], goal: { op: '==', value: 0 } },
@@ -329,6 +390,9 @@ export function churnHeader(o: ChurnBenchOptions, command: string): ResultHeader
       '(`nodejs_heap_size_used_bytes`) and open descriptors are sampled. Then every churn Pod is deleted and, within 60 s, the node is checked ' +
       'for leaks: nft mappings, sockets in the port range, held ports (`npl_agent_mappings`) and annotation entries that no existing Pod explains. ' +
       `Slopes are least-squares fits over the samples after the first ${WARM_UP_S} s. ` +
+      (o.compare
+        ? `Side by side in the same cluster and Service: the churn runs first with a variant of the agent (\`${o.compare}\`: its Node flags and environment instead of the shipped ones), then, the agent restarted, with the shipped build (its shebang's flags and environment). `
+        : '') +
       (o.kubelet
         ? "The Pods are run by the local cluster's node stand-in (`--kubelet`), which cannot start this many a second on 2 cores: most are deleted before they run, so the agent maps only some of them."
         : `The local cluster's node stand-in cannot start ${o.rate} Pods a second on 2 cores, so the agent (on node-0's namespace and IP) serves a Node without kubelet (\`${CHURN_NODE}\`): the bench binds the Pods to it and writes their status as a kubelet would (Running, a unique IP from 198.19.128.0/17, freed IPs reused); the API server, watches, PATCHes, nftables and sockets are real. ` +
@@ -336,12 +400,33 @@ export function churnHeader(o: ChurnBenchOptions, command: string): ResultHeader
   };
 }
 
+/** The result's prose summary: the shipped session, the compared one, the machine's load. */
+function churnNotes(r: ChurnBenchResult, start: MemorySample | undefined, end: MemorySample | undefined, loads: readonly number[]): string {
+  const c = r.compared;
+  return (
+      `${r.churn.created} Pods created, ${r.mapped} of them mapped (annotation seen by a pod watch; the agent counted ${r.mappingsAdded} mappings added)` +
+      `${r.options.kubelet ? '' : `, ${r.ipsUsed} distinct Pod IPs used`}; leaks after clean-up: ${leakCount(r.leaks)}. ` +
+      `RSS ${fmt(start?.rssMiB, 1)} MiB before and ${fmt(end?.rssMiB, 1)} MiB at the end of the churn (slope after ${WARM_UP_S} s ${fmt(r.rssSlopeMiBPerMin, 3)} MiB/min); ` +
+      `V8 heap used ${fmt(start?.heapMiB, 1)} → ${fmt(end?.heapMiB, 1)} MiB (slope ${fmt(r.heapSlopeMiBPerMin, 3)} MiB/min). ` +
+      `Open descriptors ${String(start?.fds)} before, ${String(end?.fds)} at the end of the churn. ` +
+      (c
+        ? `${c.label}, measured first in the same cluster: RSS slope ${fmt(c.session.rssSlopeMiBPerMin, 3)} MiB/min (anonymous ${fmt(c.session.partSlopes.rssAnon, 3)}, V8 heap committed ${fmt(c.session.partSlopes.heapCommitted, 3)}), ` +
+          `RSS ${fmt(c.session.samples[0]?.rssMiB, 1)} → ${fmt(duringChurn(c.session, r.options.durationS).at(-1)?.rssMiB, 1)} MiB; leaks ${leakCount(c.session.leaks)}. `
+        : '') +
+      `The machine is shared (2 cores): the 1-minute load ranged ${Math.min(...loads)}–${Math.max(...loads)} during the run.`
+  );
+}
+
 /** The result in the shape of docs/benchmarks (schema 1). */
 export function churnResult(frame: RunFrame, header: ResultHeader, r: ChurnBenchResult): BenchResult {
-  const during = r.samples.filter((s) => s.t >= 0 && s.t <= r.options.durationS);
+  const during = duringChurn(r, r.options.durationS);
   const start = r.samples[0];
   const end = during[during.length - 1];
-  const loads = r.samples.map((s) => s.load1);
+  const sessions: [string, ChurnSession][] = r.compared ? [[r.compared.label, r.compared.session], ['shipped build', r]] : [['shipped build', r]];
+  const loadsOf = (x: ChurnSession): number[] => x.samples.map((s) => s.load1);
+  const loads = sessions.flatMap(([, x]) => loadsOf(x));
+  const point = (s: MemorySample): [number, number] => [round(s.t / 60, 3), s.rssMiB];
+  const c = r.compared;
   return {
     ...frame,
     ...header,
@@ -349,21 +434,21 @@ export function churnResult(frame: RunFrame, header: ResultHeader, r: ChurnBench
     tables: [
       {
         title: 'Churn and leaks',
-        columns: ['Pods created', 'Pods mapped', 'Pods deleted', 'API errors', 'skipped ticks', 'leaked rules', 'leaked sockets', 'stale annotations', 'held-port surplus', 'load (1 min) min / max'],
-        rows: [
-          [
-            r.churn.created,
-            r.mapped,
-            r.churn.deleted,
-            apiErrors(r),
-            r.churn.skippedTicks,
-            r.leaks.leakedRules.length,
-            r.leaks.leakedSockets.length,
-            r.leaks.staleAnnotations.length,
-            r.leaks.heldPortsSurplus,
-            `${Math.min(...loads)} / ${Math.max(...loads)}`,
-          ],
-        ],
+        columns: ['agent', 'Pods created', 'Pods mapped', 'Pods deleted', 'API errors', 'skipped ticks', 'leaked rules', 'leaked sockets', 'stale annotations', 'held-port surplus', 'RSS slope MiB/min', 'load (1 min) min / max'],
+        rows: sessions.map(([label, x]) => [
+          label,
+          x.churn.created,
+          x.mapped,
+          x.churn.deleted,
+          apiErrors(x),
+          x.churn.skippedTicks,
+          x.leaks.leakedRules.length,
+          x.leaks.leakedSockets.length,
+          x.leaks.staleAnnotations.length,
+          x.leaks.heldPortsSurplus,
+          round(x.rssSlopeMiBPerMin, 3),
+          `${Math.min(...loadsOf(x))} / ${Math.max(...loadsOf(x))}`,
+        ]),
       },
     ],
     charts: [
@@ -373,7 +458,8 @@ export function churnResult(frame: RunFrame, header: ResultHeader, r: ChurnBench
         x: { label: 'time since the churn started', unit: 'min' },
         y: { label: 'memory', unit: 'MiB' },
         series: [
-          { name: 'RSS', points: during.map((s) => [round(s.t / 60, 3), s.rssMiB]) },
+          { name: 'RSS', points: during.map(point) },
+          ...(c ? [{ name: `RSS, ${c.label}`, points: duringChurn(c.session, r.options.durationS).map(point) }] : []),
           { name: 'RSS anonymous', points: during.map((s) => [round(s.t / 60, 3), s.rssAnonMiB]) },
           { name: 'RSS file-backed', points: during.map((s) => [round(s.t / 60, 3), s.rssFileMiB]) },
           { name: 'V8 heap committed', points: during.map((s) => [round(s.t / 60, 3), s.heapCommittedMiB]) },
@@ -381,13 +467,7 @@ export function churnResult(frame: RunFrame, header: ResultHeader, r: ChurnBench
         ],
       },
     ],
-    notes:
-      `${r.churn.created} Pods created, ${r.mapped} of them mapped (annotation seen by a pod watch; the agent counted ${r.mappingsAdded} mappings added)` +
-      `${r.options.kubelet ? '' : `, ${r.ipsUsed} distinct Pod IPs used`}; leaks after clean-up: ${leakCount(r.leaks)}. ` +
-      `RSS ${fmt(start?.rssMiB, 1)} MiB before and ${fmt(end?.rssMiB, 1)} MiB at the end of the churn (slope after ${WARM_UP_S} s ${fmt(r.rssSlopeMiBPerMin, 3)} MiB/min); ` +
-      `V8 heap used ${fmt(start?.heapMiB, 1)} → ${fmt(end?.heapMiB, 1)} MiB (slope ${fmt(r.heapSlopeMiBPerMin, 3)} MiB/min). ` +
-      `Open descriptors ${String(start?.fds)} before, ${String(end?.fds)} at the end of the churn. ` +
-      `The machine is shared (2 cores): the 1-minute load ranged ${Math.min(...loads)}–${Math.max(...loads)} during the run.`,
+    notes: churnNotes(r, start, end, loads),
   };
 }
 
@@ -414,6 +494,7 @@ async function main(): Promise<void> {
       'agent-args': { type: 'string', default: DEFAULT_AGENT_ARGS },
       'agent-env': { type: 'string', default: '' },
       'node-flags': { type: 'string', default: '' },
+      compare: { type: 'string' },
       name: { type: 'string', default: 'nplbchurn' },
       kubelet: { type: 'boolean', default: false },
       out: { type: 'string' },
@@ -433,6 +514,7 @@ async function main(): Promise<void> {
     agentArgs: splitArgs(values['agent-args']),
     agentEnv: parseEnv(values['agent-env']),
     nodeFlags: splitArgs(values['node-flags']),
+    ...(values.compare ? { compare: values.compare } : {}),
     name: values.name,
     kubelet: values.kubelet,
   };

@@ -25,7 +25,7 @@ import type { V1Service } from '@kubernetes/client-node';
 import type { BenchResult, Figure, ResultHeader, RunFrame } from '@npl/benchkit';
 import { beginRun, validateHeader, validateResult, writeResult } from '@npl/benchkit';
 import type { Cluster } from '@npl/cluster';
-import { AGENT_IDENTITY, agentCli, agentNodeArgs, serviceAccountKubeconfig, startCluster } from '@npl/cluster';
+import { AGENT_IDENTITY, agentCli, agentNodeArgs, agentNodeEnv, serviceAccountKubeconfig, startCluster } from '@npl/cluster';
 import { NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY } from '@npl/core';
 import { core, NS } from '../e2e/harness.js';
 import { log, mapLimit, metricSum, onInterrupt, runAsScript } from './cluster-setup.js';
@@ -312,10 +312,10 @@ export async function runMemoryBench(opts: MemoryBenchOptions): Promise<string> 
     await createPods(cluster, pods);
     const variants: Variant[] = [
       opts.baselineCli
-        ? { name: baselineName, cli: opts.baselineCli, nodeArgs: agentNodeArgs(opts.baselineCli), env: {} }
+        ? { name: baselineName, cli: opts.baselineCli, nodeArgs: agentNodeArgs(opts.baselineCli), env: agentNodeEnv(opts.baselineCli) }
         : { name: NODE_DEFAULTS, cli: agentCli(), nodeArgs: [], env: {} },
       ...(opts.variants ?? []).map((v) => parseVariant(v, agentCli())),
-      { name: 'this build', cli: agentCli(), nodeArgs: agentNodeArgs(), env: {} },
+      { name: 'this build', cli: agentCli(), nodeArgs: agentNodeArgs(), env: agentNodeEnv() },
     ];
     for (const v of variants) results.push(await measureVariant(cluster, kubeconfig, v, { pods, steadyS: opts.steadyS }));
   } finally {
@@ -347,7 +347,7 @@ function memoryHeader(opts: MemoryBenchOptions, baselineName: string): ResultHea
       `npl-agent with ${pods.toLocaleString('en')} Pods on its node and ${services.toLocaleString('en')} Services in the cluster, ${ENABLED} of them NodePortLocal-enabled (one selects every local Pod, the others none); set-up not measured.`,
       `From a clean start (no annotations, no rules) the agent maps and annotates every Pod; **after sync** = all annotated and its work queue drained; then RSS (/proc/<pid>/status VmRSS) and V8 heap used (its \`nodejs_heap_size_used_bytes\` metric, absent in older builds) every 5 s for ${opts.steadyS} s.`,
       `The local cluster cannot run 1,000 pods on one node (one /23 of pod IPs per node) nor give 10,000 ClusterIPs (one /24), so the agent serves a Node object without kubelet whose Pods get their status written by the bench (Running, one IP each), and the Services are headless; the API server, watches, PATCHes, nftables and port sockets are real.`,
-      `"This build" is the shipped bundle (dist/npl-agent.mjs) run with the Node.js flags its shebang declares (\`${agentNodeArgs().join(' ')}\`), as the image runs it. The baseline (${baselineName}) is measured first in the same cluster the same way${opts.variants?.length ? ', then the other variants (the same bundle with other Node flags)' : ''}.`,
+      `"This build" is the shipped bundle (dist/npl-agent.mjs) run with the Node.js flags and environment its shebang declares (\`${[...Object.entries(agentNodeEnv()).map(([k, v]) => `${k}=${v}`), ...agentNodeArgs()].join(' ')}\`), as the image runs it. The baseline (${baselineName}) is measured first in the same cluster the same way${opts.variants?.length ? ', then the other variants (the same bundle with other Node flags)' : ''}.`,
     ]
       .filter(Boolean)
       .join(' '),

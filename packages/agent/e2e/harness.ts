@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { V1Pod, V1Service, V1ServicePort, V1ContainerPort } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { Cluster, ClusterNode } from '@npl/cluster';
-import { AGENT_IDENTITY, agentCli, agentNodeArgs, serviceAccountKubeconfig } from '@npl/cluster';
+import { AGENT_IDENTITY, agentCli, agentNodeArgs, agentNodeEnv, serviceAccountKubeconfig } from '@npl/cluster';
 import { eventually } from '@npl/runtime';
 import type { CompleteNplEntry, DnatMapping, IPFamily } from '@npl/core';
 import { DEFAULT_IPTABLES_CHAIN, isCompleteNplEntry, NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY, parseNftRuleset, parseNplAnnotation } from '@npl/core';
@@ -31,7 +31,7 @@ export interface AgentBuild {
   readonly cli?: string;
   /** Node.js flags before the script, e.g. `--cpu-prof --cpu-prof-dir=/tmp/x`; the ones the cli's shebang declares when absent. */
   readonly nodeArgs?: readonly string[];
-  /** Environment variables for the agent process on top of the test's own (e.g. MALLOC_ARENA_MAX). */
+  /** Environment variables for the agent process on top of the test's own; the ones its shebang sets (agentNodeEnv) when absent. */
   readonly env?: Readonly<Record<string, string>>;
 }
 
@@ -60,7 +60,7 @@ export class AgentFleet {
     const child = spawn(
       'ip',
       ['netns', 'exec', node.netns, process.execPath, ...(this.build.nodeArgs ?? agentNodeArgs(this.build.cli ?? agentCli())), this.build.cli ?? agentCli(), '--health-address', healthAddress(node), '--verify-period', '1s', ...this.baseArgs, ...args],
-      { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: '', ...this.build.env, NODE_NAME: node.name, KUBECONFIG: this.kubeconfig } },
+      { stdio: ['ignore', fd, fd], env: { ...process.env, NODE_OPTIONS: '', ...(this.build.env ?? agentNodeEnv(this.build.cli ?? agentCli())), NODE_NAME: node.name, KUBECONFIG: this.kubeconfig } },
     );
     closeSync(fd);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

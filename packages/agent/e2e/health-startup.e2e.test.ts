@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, expect, it } from '@jest/globals';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { Cluster, ClusterNode } from '@npl/cluster';
-import { AGENT_IDENTITY, agentCli, agentNodeArgs, serviceAccountKubeconfig } from '@npl/cluster';
+import { AGENT_IDENTITY, agentCli, agentNodeArgs, agentNodeEnv, serviceAccountKubeconfig } from '@npl/cluster';
 import { describeWithCluster } from '@npl/cluster/testing';
 import { eventually } from '@npl/runtime';
 import { AgentFleet, healthz, readyz } from './harness.js';
@@ -29,7 +29,7 @@ interface Run {
 function runAgent(node: ClusterNode, args: readonly string[], env: Record<string, string> = {}): Run {
   const child = spawn('ip', ['netns', 'exec', node.netns, process.execPath, ...agentNodeArgs(), agentCli(), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_OPTIONS: '', KUBECONFIG: '', NODE_NAME: '', KUBERNETES_SERVICE_HOST: '', ...env },
+    env: { ...process.env, NODE_OPTIONS: '', ...agentNodeEnv(), KUBECONFIG: '', NODE_NAME: '', KUBERNETES_SERVICE_HOST: '', ...env },
   });
   let text = '';
   child.stdout.on('data', (d: Buffer) => (text += d.toString()));
@@ -112,6 +112,8 @@ describeWithCluster('npl-agent: start-up input and health on the real API server
       // Without addresses: the agent passes its preflight, then waits for the Node's IPs (no dataplane is touched).
       await core.createNode({ body: { metadata: { name: 'npl-ghost' } } });
       await eventually(() => Promise.resolve(/"runnable":"preflight","ms":\d+,"msg":"Runnable started"/.test(run.out())), 60_000, 'preflight passed once the Node exists', 200);
+      // Launched as every test launches it (agentNodeArgs, agentNodeEnv): the flags and environment of its shebang, no warning.
+      expect(run.out()).not.toContain('tuned for');
     } finally {
       await run.kill();
       await core.deleteNode({ name: 'npl-ghost' }).catch(() => undefined);

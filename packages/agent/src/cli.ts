@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1 --optimize-for-size
 /**
  * `npl-agent [options]` runs the agent; `npl-agent uninstall [options]` removes its rules and
  * this node's annotations. Exit codes: 0 done, 1 runtime failure, 2 invalid configuration (flags, or
@@ -8,7 +8,7 @@ import { isNplError } from '@npl/core';
 import { pino } from 'pino';
 import { createLogger, isRuntimeError, withApiTimeout } from '@npl/runtime';
 import { startAgent } from './agent.js';
-import { missingNodeFlags } from './node-flags.js';
+import { missingNodeEnv, missingNodeFlags } from './node-flags.js';
 import { AgentConfigError, HELP, parseAgentConfig } from './config.js';
 import { createDataplane } from './dataplane/index.js';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -67,6 +67,10 @@ async function main(argv: string[]): Promise<void> {
   const missing = missingNodeFlags(process.execArgv);
   if (missing.length) {
     logger.warn({ missing }, 'Node.js was started without the flags npl-agent is tuned for (declared in its shebang): its memory use will be about 1.5 times as high (agent.memory in docs/benchmarks.md); start it as npl-agent, or pass them to node');
+  }
+  const missingEnv = missingNodeEnv(process.env);
+  if (missingEnv.length) {
+    logger.warn({ missing: missingEnv }, 'npl-agent was started without the environment it is tuned for (declared in its shebang): under Pod churn its memory will keep growing slowly (agent.churn in docs/benchmarks.md); start it as npl-agent, or set MALLOC_ARENA_MAX=2');
   }
   const agent = await startAgent(config, logger);
   const shutdown = (signal: string): void => {

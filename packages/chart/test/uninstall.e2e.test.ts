@@ -11,7 +11,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import type { ClusterNode } from '@npl/cluster';
-import { AGENT_IDENTITY, agentCli, agentNodeArgs, serviceAccountKubeconfig } from '@npl/cluster';
+import { AGENT_IDENTITY, agentCli, agentNodeArgs, agentNodeEnv, serviceAccountKubeconfig } from '@npl/cluster';
 import { describeWithCluster, eventually } from '@npl/cluster/testing';
 import { NPL_ANNOTATION_KEY, NPL_ENABLED_ANNOTATION_KEY, parseNftRuleset } from '@npl/core';
 
@@ -26,6 +26,7 @@ describeWithCluster('chart uninstall path: npl-agent uninstall on every node aft
   const agentEnv = async (node: ClusterNode): Promise<NodeJS.ProcessEnv> => ({
     ...process.env,
     NODE_OPTIONS: '',
+    ...agentNodeEnv(),
     NODE_NAME: node.name,
     KUBECONFIG: await serviceAccountKubeconfig(get(), AGENT_IDENTITY),
   });

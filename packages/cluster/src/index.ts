@@ -12,7 +12,7 @@ export type { NodeProcessSpec } from './standin/config.js';
 export type { ContainerRuntime, PodSandbox } from './standin/runtime.js';
 export { POD_IP_ANNOTATION } from './standin/pod-network.js';
 export { serviceAccountKubeconfig, applyManifests } from './service-accounts.js';
-export { agentNodeProcess, agentCli, agentNodeArgs, shebangNodeArgs, AGENT_IDENTITY } from './agent-process.js';
+export { agentNodeProcess, agentCli, agentNodeArgs, agentNodeEnv, shebangEnv, shebangNodeArgs, AGENT_IDENTITY } from './agent-process.js';
 export type { ServiceAccountIdentity } from './standin/config.js';
 export { BIGIP_PARTITION, CONTROLLER_IDENTITY } from './controller-process.js';
 export type { BigipAccess, ControllerOptions, ControllerReplicas } from './controller-process.js';
