@@ -372,6 +372,9 @@ function churnFigures(r: ChurnBenchResult, start: MemorySample | undefined, end:
     ];
 }
 
+/** `word` as a POSIX shell reads it back: single-quoted when it holds anything but safe characters. */
+export const shellWord = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
+
 const envText = (env: Readonly<Record<string, string>>): string => Object.entries(env).map(([k, v]) => `, environment ${k}=${v}`).join('');
 
 /** The part of the result known before the run (from its options), checked at its start. */
@@ -518,7 +521,7 @@ async function main(): Promise<void> {
     name: values.name,
     kubelet: values.kubelet,
   };
-  const command = `node packages/agent/dist-bench/bench/churn.js ${process.argv.slice(2).join(' ')}`.trim();
+  const command = `node packages/agent/dist-bench/bench/churn.js ${process.argv.slice(2).map(shellWord).join(' ')}`.trim();
   process.stdout.write(`${await churnBenchAndWrite(opts, command, values.out)}\n`);
 }
 

@@ -3,7 +3,7 @@
  * the live data instead of letting it grow far ahead of it: a 1 MiB young generation semi-space
  * (default up to 16 MiB, two of them) and V8's optimize-for-size mode (slow heap growth, memory-
  * reducing GCs, less speculative optimisation). Measured by bench/memory.ts (docs/benchmarks.md)
- * on the bundle with 1,000 local pods and 10,000 Services: RSS 115-121 MiB against 183-184 MiB
+ * on the bundle with 1,000 local pods and 10,000 Services: RSS 111-121 MiB against 183-195 MiB
  * with Node's defaults, for 13-36% more CPU while syncing (more, smaller GCs); a heap growing factor
  * of 1.2 instead of optimize-for-size gave 129 MiB.
  *
@@ -19,9 +19,10 @@ export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=1', '--opti
  * The environment npl-agent's process is tuned for: at most 2 glibc malloc arenas. By default glibc
  * gives each thread that allocates its own arena, up to 8 per core; V8's worker threads (concurrent
  * GC and compilation) and libuv's each take one, and memory freed there fragments instead of going
- * back to the kernel. Measured by bench/churn.ts (10 Pods a second for 10 minutes on 2 cores):
- * without the cap RSS grew 0.81 MiB/min after the first minute, all of it anonymous memory outside
- * V8's heap (heap committed 0.13 MiB/min); with it 0.21 MiB/min, and 6-11 MiB lower throughout.
+ * back to the kernel. Measured by bench/churn.ts --compare (10 Pods a second for 10 minutes on
+ * 2 cores, both in one cluster): with glibc's default RSS grew 0.71 MiB/min after the first minute,
+ * nearly all of it anonymous memory outside V8's heap (heap committed 0.08 MiB/min), in the
+ * 64 MiB-aligned mappings of thread arenas; with the cap 0.18 MiB/min, and 10 MiB lower at the end.
  * Read by glibc when the process starts, so it can only be set from outside (the shebang).
  */
 export const NODE_ENV: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX: '2' };
