@@ -8,8 +8,9 @@
 # 3. applies our manifest (<cni>/manifest.yaml, image and pod range filled in);
 # 4. waits until the CNI's DaemonSet is rolled out, every node is Ready, and a pod on each node
 #    reaches a pod on every other node over TCP (check.sh; its namespace is deleted afterwards).
-# Exit 0 when all of that holds within --timeout (default 300 s, NPL_CNI_INSTALL_TIMEOUT), else
-# "error: ..." on stderr and non-zero. Progress on stderr; stdout stays empty.
+# Exit 0 when steps 2-4 hold within --timeout (default 300 s, NPL_CNI_INSTALL_TIMEOUT) of the image
+# being loaded, else "error: ..." on stderr and non-zero. Building the image is not counted: the
+# first build on a machine compiles the CNI from Go modules and takes minutes. Progress on stderr; stdout stays empty.
 #
 # Environment: NPL_FLANNEL_BACKEND (flannel's backend: vxlan, the default, or host-gw),
 # NPL_KIND (kind binary; else kind on PATH), NPL_KUBECTL (else the repository's cluster kubectl
@@ -47,7 +48,7 @@ flannel_backend="${NPL_FLANNEL_BACKEND:-vxlan}"
 case "$flannel_backend" in vxlan|host-gw) ;;
   *) die "NPL_FLANNEL_BACKEND must be vxlan or host-gw, got '$flannel_backend'" ;; esac
 start=$SECONDS
-deadline=$((SECONDS + timeout))
+deadline=$((SECONDS + timeout)) # set again once the image is loaded
 left() { local l=$((deadline - SECONDS)); ((l > 0)) && echo "$l" || echo 1; }
 
 # ------------------------------------------------------------------ tools
@@ -88,6 +89,7 @@ t0=$SECONDS
 log "loading $image into the nodes of $name"
 "$kind_bin" load docker-image --name "$name" "$image" >&2 || die "kind load docker-image $image into $name failed"
 log "loaded in $((SECONDS - t0))s"
+deadline=$((SECONDS + timeout))
 
 # ------------------------------------------------------------------ manifests
 manifest="$here/$cni/manifest.yaml"

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import type { V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { CoreV1Api } from '@kubernetes/client-node';
-import type { IPFamily, MappingRules, PortReserver } from '@npl/core';
+import type { IPFamily, MappingRules, PortReserver, UnsettledMappings } from '@npl/core';
 import { ephemeralOverlap, formatPortRange, IP_FAMILIES, planRestore, PortTable, restoreBackoff } from '@npl/core';
 import type { ApiReachability, Clock, EventRecorder, HealthCheck, ListWatchSource, Logger, PeriodicRunnable, Runnable, ServerRunnable } from '@npl/runtime';
 import {
@@ -31,7 +31,7 @@ import {
 import type { FastifyInstance } from 'fastify';
 import type { AgentConfig } from './config.js';
 import { NplController } from './controller.js';
-import type { Dataplane } from './dataplane/types.js';
+import type { Dataplane, DataplaneDrift } from './dataplane/types.js';
 import type { ConntrackCleaner } from './dataplane/conntrack.js';
 import { CliConntrackCleaner } from './dataplane/conntrack.js';
 import { ConntrackCleaningDataplane } from './dataplane/conntrack-dataplane.js';
@@ -553,12 +553,13 @@ export async function verifyOnce(deps: VerifyDeps): Promise<number> {
     const dp = deps.dataplanes.get(family);
     if (!dp) continue;
     try {
-      await table.withActiveMappings(async (active) => {
-        const drift = await dp.verify(active);
+      await table.withActiveMappings(async (active, unsettled) => {
+        const drift = settledDrift(await dp.verify(active), unsettled);
         if (!drift.tableMissing && drift.missing.length === 0 && drift.unexpected.length === 0 && !drift.staticDrift) return;
         const detail = { family, missing: drift.missing.length, unexpected: drift.unexpected.length, tableMissing: drift.tableMissing, staticDrift: drift.staticDrift };
         deps.logger.warn(detail, 'Dataplane drift found, repairing');
-        await dp.repair(active);
+        // Installs in flight are idempotent: kept. Deletions in flight are idempotent too: dropped.
+        await dp.repair([...active, ...unsettled.installing]);
         repaired++;
         deps.metrics.dataplaneRepairs.inc({ family });
         deps.events.record(
@@ -574,6 +575,21 @@ export async function verifyOnce(deps: VerifyDeps): Promise<number> {
     }
   }
   return repaired;
+}
+
+/**
+ * The drift a check may act on: a rule of a mapping that a worker is installing or deleting right
+ * now (outside the table lock) is neither missing nor unexpected, whichever side of its change the
+ * kernel was read on. Without this, a check during a burst of adds found their rules "unexpected"
+ * and repaired a dataplane that was fine (a spurious NodePortLocalDriftRepaired Event).
+ */
+export function settledDrift(drift: DataplaneDrift, unsettled: UnsettledMappings): DataplaneDrift {
+  const busy = new Set([...unsettled.installing, ...unsettled.defunct].map((m) => `${m.protocol}/${m.nodePort}`));
+  if (busy.size === 0) return drift;
+  const unexpected = drift.unexpected.filter((m) => !busy.has(`${m.protocol}/${m.nodePort}`));
+  const missing = drift.missing.filter((m) => !busy.has(`${m.protocol}/${m.nodePort}`));
+  const inSync = missing.length === 0 && unexpected.length === 0 && !drift.staticDrift && !drift.tableMissing;
+  return { ...drift, missing, unexpected, inSync };
 }
 
 export type { MappingRules };

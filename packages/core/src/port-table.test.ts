@@ -444,6 +444,37 @@ describe('PortTable.withActiveMappings', () => {
   });
 });
 
+describe('PortTable.withActiveMappings unsettled', () => {
+  it('reports installs in flight and defunct entries apart from the settled mappings', async () => {
+    let release!: () => void;
+    let hold = false;
+    class HeldRules extends FakeMappingRules {
+      override async add(m: Parameters<FakeMappingRules['add']>[0]): Promise<void> {
+        if (hold) await new Promise<void>((r) => (release = r));
+        return super.add(m);
+      }
+      override async delete(m: Parameters<FakeMappingRules['delete']>[0]): Promise<void> {
+        if (hold) await new Promise<void>((r) => (release = r));
+        return super.delete(m);
+      }
+    }
+    const t = new PortTable({ family: 'IPv4', range: { start: 61000, end: 61010 }, reserver: new FakePortReserver(), rules: new HeldRules('IPv4') });
+    await t.addRule('ns/a', '192.0.2.1', 80, 'tcp');
+    await t.addRule('ns/b', '192.0.2.2', 80, 'tcp');
+    hold = true;
+    const adding = t.addRule('ns/c', '192.0.2.3', 80, 'tcp');
+    const view = () => t.withActiveMappings((active, u) => Promise.resolve([active, u.installing, u.defunct].map((ms) => ms.map((m) => m.nodePort))));
+    expect(await view()).toEqual([[61000, 61001], [61002], []]);
+    release();
+    await adding;
+    const deleting = t.deleteRule('ns/a', 80, 'tcp');
+    expect(await view()).toEqual([[61001, 61002], [], [61000]]);
+    release();
+    await deleting;
+    expect(await view()).toEqual([[61001, 61002], [], []]);
+  });
+});
+
 describe('PortTable locking', () => {
   it('installs rules outside the table lock, so concurrent adds reach the dataplane together (group commit)', async () => {
     let inFlight = 0;

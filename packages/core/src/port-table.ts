@@ -68,6 +68,16 @@ interface PortHint {
 interface Slot {
   entry: PortEntry;
   readonly reservation: PortReservation;
+  /** True from the allocation until its rule's install returned: the rule may or may not be in the kernel yet. */
+  installing?: boolean;
+}
+
+/** Mappings whose rule is being changed outside the table lock right now (see `withActiveMappings`). */
+export interface UnsettledMappings {
+  /** Allocated, rule install in flight: the rule may already be in the kernel, or not yet. */
+  readonly installing: readonly DnatMapping[];
+  /** Being deleted, or left for a retry after a failed deletion: the rule may still be in the kernel. */
+  readonly defunct: readonly DnatMapping[];
 }
 
 const endpointKey = (podKey: PodKey, podPort: number, protocol: Protocol): string =>
@@ -192,7 +202,7 @@ export class PortTable {
         services: normalizeServices(services),
         defunct: false,
       });
-      const added: Slot = { entry, reservation };
+      const added: Slot = { entry, reservation, installing: true };
       this.insert(added);
       return added;
     });
@@ -201,6 +211,7 @@ export class PortTable {
     // node port is taken, so nothing else can get it.
     try {
       await this.installOrRelease(slot.entry, slot.reservation);
+      slot.installing = false;
     } catch (err) {
       await this.mutex.run(() => Promise.resolve(this.removeIfCurrent(slot)));
       throw err;
@@ -323,17 +334,23 @@ export class PortTable {
   }
 
   /**
-   * Runs `fn` with the non-defunct mappings while no mutation can interleave, so a drift check
-   * (list the dataplane, compare, repair) never races a worker's add or delete. Returns fn's result.
+   * Runs `fn` while no mutation can start (the table lock is held), with `active`, the mappings whose
+   * rule is installed as far as the table knows, and `unsettled`, those whose rule a worker is
+   * installing or deleting outside the lock (addRule and deleteRule do, for group commit): their
+   * rules may or may not be in the kernel while `fn` runs, so a drift check must not count them as
+   * drift either way, and a repair must keep the installing ones (their install is idempotent) and
+   * may drop the defunct ones (their deletion is idempotent). Returns fn's result.
    */
-  withActiveMappings<T>(fn: (active: readonly DnatMapping[]) => Promise<T>): Promise<T> {
-    return this.mutex.run(() =>
-      fn(
-        this.entries()
-          .filter((e) => !e.defunct)
-          .map(toMapping),
-      ),
-    );
+  withActiveMappings<T>(fn: (active: readonly DnatMapping[], unsettled: UnsettledMappings) => Promise<T>): Promise<T> {
+    return this.mutex.run(() => {
+      const active: DnatMapping[] = [];
+      const installing: DnatMapping[] = [];
+      const defunct: DnatMapping[] = [];
+      for (const slot of [...this.byEndpoint.values()].sort((a, b) => compareEntries(a.entry, b.entry))) {
+        (slot.entry.defunct ? defunct : slot.installing ? installing : active).push(toMapping(slot.entry));
+      }
+      return fn(active, { installing, defunct });
+    });
   }
 
   private slotsForPod(podKey: PodKey): Slot[] {
