@@ -14,6 +14,7 @@ import { ephemeralOverlap, formatPortRange, IP_FAMILIES, planRestore, PortTable,
 import type { ApiReachability, Clock, EventRecorder, HealthCheck, ListWatchSource, Logger, PeriodicRunnable, Runnable, ServerRunnable } from '@npl/runtime';
 import {
   ApiEventRecorder,
+  apiServerReachability,
   createHealthServer,
   Informer,
   informersRunnable,
@@ -44,7 +45,6 @@ import type { AnnotationWriter } from './kube/annotation-writer.js';
 import { ApiAnnotationWriter, apiMessage } from './kube/annotation-writer.js';
 import { registerMappingsRoute } from './mappings-route.js';
 import { listInPages, PAGE_SIZE, slimListBody } from './kube/paged-list.js';
-import { apiServerReachability } from './kube/reachability.js';
 import { slimPod, slimService, slimSource } from './kube/slim.js';
 import type { AgentMetrics } from './metrics.js';
 import { createAgentMetrics } from './metrics.js';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Clock, EventRecorder, LeaderGate, LeaseClient, Runnable, ServerRunnable } from '@npl/runtime';
-import { ApiEventRecorder, createHealthServer, defaultLeaderIdentity, kubeLeaseClient, LeaderElector, Manager, periodicRunnable, reuseConnections, serverRunnable, untilAborted } from '@npl/runtime';
+import { ApiEventRecorder, apiServerReachability, createHealthServer, defaultLeaderIdentity, kubeLeaseClient, LeaderElector, Manager, periodicRunnable, realClock, reuseConnections, serverRunnable, untilAborted } from '@npl/runtime';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { As3Backend } from './as3/backend.js';
@@ -207,7 +207,8 @@ function cacheRunnable(cache: ClusterCache): Runnable {
 
 function createCache(config: ControllerConfig, kc: KubeConfig, deps: ControllerDeps, onChange: () => void, logger: Logger): ClusterCache {
   return new ClusterCache({
-    ...(deps.sources ? { sources: deps.sources } : { kubeConfig: kc }), relistMs: config.relistMs,
+    // Test sources have no API server to probe; the API server's get its /readyz probe.
+    ...(deps.sources ? { sources: deps.sources } : { kubeConfig: kc, reachability: apiServerReachability(kc, deps.clock ?? realClock, logger) }), relistMs: config.relistMs,
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(config.namespaces ? { namespaces: config.namespaces } : {}),
     ...(config.namespaceLabelSelector ? { namespaceLabelSelector: config.namespaceLabelSelector } : {}),
@@ -231,7 +232,13 @@ export function createController(config: ControllerConfig, logger: Logger, deps:
   const client = createClient(config, logger, metrics, env);
   const backend = createBackend(config, client, logger);
   const { gate, elector } = leaderGateOf(config, logger, kc, metrics, deps);
-  const recorder = deps.events ?? new ApiEventRecorder({ core: kc.makeApiClient(CoreV1Api), component: COMPONENT, host: hostname(), onError: (err) => logger.debug({ err }, 'Event not recorded') });
+  const recorder =
+    deps.events ??
+    new ApiEventRecorder({
+      core: kc.makeApiClient(CoreV1Api), component: COMPONENT, host: hostname(), ...clock,
+      onError: (err) => logger.debug({ err }, 'Event not recorded'),
+      onDropped: (reason) => metrics.eventsDropped.inc({ reason }),
+    });
   const events = new ServiceEvents(leaderOnly(recorder, gate));
   const cache = createCache(config, kc, deps, () => engine.trigger(), logger);
   const desired = (): DesiredState => {

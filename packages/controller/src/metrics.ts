@@ -18,6 +18,8 @@ export interface ControllerMetrics {
   /** Unix time of the last successful sync, seconds. */
   readonly lastSuccess: Gauge;
   readonly duration: Histogram;
+  /** Kubernetes Events not recorded, by reason (`timeout`, `error`, `overload`). */
+  readonly eventsDropped: Counter;
 }
 
 /** The controller's metrics, plus the process_* and nodejs_* ones (prom-client's default names). */
@@ -32,5 +34,6 @@ export function createControllerMetrics(registry = new Registry()): ControllerMe
     pools: registry.gauge('npl_controller_pools', 'Pools managed'),
     lastSuccess: registry.gauge('npl_controller_last_success_timestamp_seconds', 'Unix time of the last successful sync'),
     duration: registry.histogram('npl_controller_sync_duration_seconds', 'Duration of a sync (observe, plan, apply)'),
+    eventsDropped: registry.counter('npl_controller_events_dropped_total', 'Kubernetes Events not recorded, by reason (timeout, error, overload).'),
   };
 }

@@ -2,6 +2,7 @@ export * from './clock.js';
 export * from './backoff.js';
 export * from './workqueue.js';
 export * from './api-reachability.js';
+export * from './api-server-reachability.js';
 export * from './informer.js';
 export * from './metrics.js';
 export * from './process-metrics.js';

@@ -5,7 +5,7 @@
  */
 import type { KubeConfig, KubernetesObject, V1EndpointSlice, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
 import { CoreV1Api, DiscoveryV1Api } from '@kubernetes/client-node';
-import type { Clock, ListWatchSource } from '@npl/runtime';
+import type { ApiReachability, BackoffPolicy, Clock, ListWatchSource } from '@npl/runtime';
 import { Informer, kubeListWatch } from '@npl/runtime';
 import type { ClusterSnapshot } from '../desired.js';
 import { ControllerError } from '../errors.js';
@@ -41,11 +41,19 @@ export interface ClusterCacheOptions {
   readonly onChange: () => void;
   readonly onError?: (err: unknown, context: string) => void;
   readonly relistMs?: number;
+  /** The informers' retry backoff; default the Informer's (1 s doubling to 30 s, 10% jitter). */
+  readonly backoff?: BackoffPolicy;
   readonly clock?: Clock;
   /** Watched namespaces; undefined: all. */
   readonly namespaces?: readonly string[];
   /** Only namespaces with these labels (a Kubernetes label selector). */
   readonly namespaceLabelSelector?: string;
+  /**
+   * Shared by every informer: an unanswered list or watch starts its /readyz probe and the first
+   * success after a failed probe ends every informer's backoff (apiServerReachability, @npl/runtime).
+   * The cache owns it: `stop()` also stops the probe.
+   */
+  readonly reachability?: ApiReachability;
 }
 
 export class ClusterCache {
@@ -59,7 +67,7 @@ export class ClusterCache {
     this.options = options;
     const sources = options.sources ?? (options.kubeConfig ? kubeSources(options.kubeConfig, options.namespaceLabelSelector) : undefined);
     if (!sources) throw new ControllerError('CTL_CONFIG_INVALID', 'ClusterCache: a kubeConfig or list-watch sources are required');
-    const common = { ...(options.clock ? { clock: options.clock } : {}), ...(options.relistMs !== undefined ? { relistMs: options.relistMs } : {}), ...(options.onError ? { onError: options.onError } : {}) };
+    const common = { ...(options.clock ? { clock: options.clock } : {}), ...(options.relistMs !== undefined ? { relistMs: options.relistMs } : {}), ...(options.backoff ? { backoff: options.backoff } : {}), ...(options.onError ? { onError: options.onError } : {}), ...(options.reachability ? { reachability: options.reachability } : {}) };
     this.services = new Informer<V1Service>({ name: 'services', ...common, source: sources.services });
     this.pods = new Informer<V1Pod>({ name: 'pods', ...common, source: sources.pods });
     this.endpointSlices = new Informer<V1EndpointSlice>({ name: 'endpointslices', ...common, source: sources.endpointSlices });
@@ -81,6 +89,7 @@ export class ClusterCache {
   }
 
   async stop(): Promise<void> {
+    await this.options.reachability?.stop();
     await Promise.all(this.informers().map((i) => i.stop()));
   }
 

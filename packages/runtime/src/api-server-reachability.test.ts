@@ -1,14 +1,15 @@
 /**
- * The agent's API reachability probe against a loopback HTTP server standing in for the API server's
+ * The API reachability probe against a loopback HTTP server standing in for the API server's
  * /readyz: not ready (500) is a failed probe, ready (200) after it a recovery, both logged once.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { KubeConfig } from '@kubernetes/client-node';
-import { eventually, realClock } from '@npl/runtime';
-import { captureLogs } from '@npl/runtime/testing';
-import { apiServerReachability } from './reachability.js';
+import { apiServerReachability } from './api-server-reachability.js';
+import { realClock } from './clock.js';
+import { eventually } from './poll.js';
+import { captureLogs } from './testing/log-capture.js';
 
 let ready = false;
 const paths: string[] = [];
