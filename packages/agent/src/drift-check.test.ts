@@ -47,7 +47,7 @@ function rig() {
   const metrics = createAgentMetrics();
   const deps = {
     tables: new Map<IPFamily, PortTable>([['IPv4', table]]),
-    dataplanes: new Map([['IPv4' as IPFamily, dp]]),
+    dataplanes: new Map<IPFamily, HeldDataplane>([['IPv4', dp]]),
     metrics, events, nodeName: 'node-0',
     logger: createLogger({ name: 't', level: 'silent' }),
   };
