@@ -4,7 +4,7 @@ import { FakeClock, flushMicrotasks } from './clock.js';
 import { ApiReachability } from './api-reachability.js';
 import type { ListWatchSource } from './informer.js';
 import { Informer } from './informer.js';
-import { FakeListWatch } from './testing/fake-list-watch.js';
+import { FakeListWatch, refusable, refusedError } from './testing/fake-list-watch.js';
 
 function pod(name: string, label = 'a'): V1Pod {
   return { metadata: { namespace: 'default', name, labels: { l: label } } };
@@ -255,17 +255,9 @@ describe('Informer', () => {
   it('with a shared reachability, all informers relist within seconds of the API server coming back, not after their 30 s backoff', async () => {
     const clock = new FakeClock();
     let down = false;
-    const refused = (): Error => Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     const fakes = [0, 1, 2, 3].map(() => new FakeListWatch<V1Pod>());
     // The API server as seen through the network: while down every list and watch is refused.
-    const reachable = (fake: FakeListWatch<V1Pod>): ListWatchSource<V1Pod> => ({
-      list: () => (down ? Promise.reject(refused()) : fake.list()),
-      watch: (rv, onEvent, onDone) => {
-        if (!down) return fake.watch(rv, onEvent, onDone);
-        onDone(refused());
-        return Promise.resolve({ abort: () => undefined });
-      },
-    });
+    const reachable = (fake: FakeListWatch<V1Pod>): ListWatchSource<V1Pod> => refusable(fake, () => down);
     const reach = new ApiReachability({ probe: () => Promise.resolve(!down), clock, random: () => 0.5 });
     const backoff = { initialMs: 1_000, factor: 2, maxMs: 30_000 };
     const informers = fakes.map(
@@ -277,7 +269,7 @@ describe('Informer', () => {
     await flushMicrotasks();
     expect(informers.every((i) => i.hasSynced())).toBe(true);
     down = true;
-    for (const fake of fakes) fake.endWatches(refused());
+    for (const fake of fakes) fake.endWatches(refusedError());
     await clock.advance(110_000); // backoffs at their 30 s cap (the last retry at 91 s, the next at 121 s)
     expect(reach.state).toBe('unreachable');
     expect(informers.every((i) => i.failures.failingForMs() > 0)).toBe(true);

@@ -5,28 +5,15 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { KubernetesObject, V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
-import type { ListWatchSource } from '@npl/runtime';
 import { ApiReachability, FakeClock, flushMicrotasks } from '@npl/runtime';
-import { FakeListWatch } from '@npl/runtime/testing';
+import { FakeListWatch, refusable, refusedError } from '@npl/runtime/testing';
 import { endpointSlice, pod, service } from '../testing/objects.js';
 import { ClusterCache } from './cache.js';
 
 const BACKOFF = { initialMs: 1_000, factor: 2, maxMs: 30_000 }; // the default without its jitter
 
-/** An API server seen through the network: while `down()`, every list and watch is refused. */
-function refusable<T extends KubernetesObject>(fake: FakeListWatch<T>, down: () => boolean): ListWatchSource<T> {
-  const refused = (): Error => Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
-  return {
-    list: () => (down() ? Promise.reject(refused()) : fake.list()),
-    watch: (rv, onEvent, onDone) => {
-      if (!down()) return fake.watch(rv, onEvent, onDone);
-      onDone(refused());
-      return Promise.resolve({ abort: () => undefined });
-    },
-  };
-}
-
-function outageWorld() {
+/** Services, Pods and EndpointSlices behind an API server that can go down; `shared`: the informers share a reachability probe. */
+function outageWorld(shared = true) {
   const clock = new FakeClock();
   const state = { down: false, probes: 0, changes: 0 };
   const down = (): boolean => state.down;
@@ -37,11 +24,11 @@ function outageWorld() {
   const reachability = new ApiReachability({ probe: () => (state.probes++, Promise.resolve(!state.down)), clock, random: () => 0.5 });
   const cache = new ClusterCache({
     sources: { services: refusable(fakes.services, down), pods: refusable(fakes.pods, down), endpointSlices: refusable(fakes.endpointSlices, down) },
-    clock, backoff: BACKOFF, reachability,
+    clock, backoff: BACKOFF, ...(shared ? { reachability } : {}),
     onChange: () => state.changes++,
   });
   const endWatches = (): void => {
-    const err = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } });
+    const err = refusedError('ECONNRESET');
     fakes.services.endWatches(err);
     fakes.pods.endWatches(err);
     fakes.endpointSlices.endWatches(err);
@@ -84,20 +71,14 @@ describe('ClusterCache during an API server outage', () => {
   });
 
   it('without the shared reachability the informers wait out their backoff (what the probe saves)', async () => {
-    const clock = new FakeClock();
-    let down = false;
-    const fakes = { services: new FakeListWatch<V1Service>(), pods: new FakeListWatch<V1Pod>(), endpointSlices: new FakeListWatch<V1EndpointSlice>() };
-    const cache = new ClusterCache({
-      sources: { services: refusable(fakes.services, () => down), pods: refusable(fakes.pods, () => down), endpointSlices: refusable(fakes.endpointSlices, () => down) },
-      clock, backoff: BACKOFF, onChange: () => undefined,
-    });
+    const { clock, state, fakes, cache, endWatches } = outageWorld(false);
     cache.start();
     await cache.synced();
-    down = true;
-    fakes.pods.endWatches(Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNRESET' } }));
+    state.down = true;
+    endWatches();
     await clock.advance(110_000);
     const lists = fakes.pods.lists;
-    down = false;
+    state.down = false;
     await clock.advance(4_000);
     expect(fakes.pods.lists - lists).toBe(0);
     expect(cache.pods.failures.failingForMs()).toBeGreaterThan(0);

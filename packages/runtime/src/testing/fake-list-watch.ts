@@ -145,3 +145,23 @@ function timeoutError(): Error {
 function clone<T>(x: T): T {
   return structuredClone(x);
 }
+
+/** The error fetch gives for a connection the API server did not accept (an unanswered request). */
+export function refusedError(code: 'ECONNREFUSED' | 'ECONNRESET' = 'ECONNREFUSED'): Error {
+  return Object.assign(new TypeError('fetch failed'), { cause: { code } });
+}
+
+/**
+ * `source` as seen through the network of an API server that may be down: while `down()`, every
+ * list and new watch is refused (refusedError), as when the API server process is stopped.
+ */
+export function refusable<T extends KubernetesObject>(source: ListWatchSource<T>, down: () => boolean): ListWatchSource<T> {
+  return {
+    list: () => (down() ? Promise.reject(refusedError()) : source.list()),
+    watch: (rv, onEvent, onDone) => {
+      if (!down()) return source.watch(rv, onEvent, onDone);
+      onDone(refusedError());
+      return Promise.resolve({ abort: () => undefined });
+    },
+  };
+}
